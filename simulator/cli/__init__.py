@@ -1,0 +1,46 @@
+"""The `diplosim` command: one subcommand per module in this package.
+
+Each module listed in `COMMANDS` has `register(subparsers)`, which adds its parser and sets
+`handler` to a function taking the parsed arguments and returning an exit code. Every project
+error (`DiplosimError`) becomes one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from simulator import __version__
+from simulator.errors import DiplosimError
+
+COMMANDS = ("events",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diplosim", description="Event-sourced simulator of diplomatic and conflict scenarios."
+    )
+    parser.add_argument("--version", action="version", version=f"diplosim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"simulator.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with *argv* (default: sys.argv[1:]); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except DiplosimError as exc:
+        print(f"diplosim: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `diplosim events ls | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("diplosim: interrupted", file=sys.stderr)
+        return 130

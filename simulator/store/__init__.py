@@ -1,0 +1,38 @@
+"""Event stores: `open_store(url)` picks the backend from the URL's scheme."""
+
+from __future__ import annotations
+
+import os
+
+from simulator.errors import StoreError
+from simulator.store.base import EventStore, Record, Verification
+
+DEFAULT_URL = "sqlite:///diplosim.db"
+
+__all__ = ["DEFAULT_URL", "EventStore", "Record", "Verification", "open_store"]
+
+
+def open_store(url: str | None = None) -> EventStore:
+    """Open the store at *url*: `memory://`, `sqlite:///relative.db`, `sqlite:////abs.db`,
+    `postgresql://user@host/db`. Without a URL: `$DIPLOSIM_STORE`, else `sqlite:///diplosim.db`."""
+    url = url or os.environ.get("DIPLOSIM_STORE") or DEFAULT_URL
+    if url == "memory://":
+        from simulator.store.memory import MemoryStore
+
+        return MemoryStore()
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        from simulator.store.sqlite import SQLiteStore
+
+        return SQLiteStore(url[len("sqlite:///") :], url)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from simulator.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise StoreError(
+                f"cannot open store {url}: PostgreSQL support is not installed "
+                f"(pip install 'diplosim[postgres]'): {exc}"
+            ) from None
+        return PostgresStore(url)
+    raise StoreError(
+        f"cannot open store {url!r}: expected memory://, sqlite:///path.db or postgresql://..."
+    )

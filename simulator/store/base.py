@@ -1,0 +1,219 @@
+"""The event store contract: records, the hash chain, and what every backend must do.
+
+A store is an append-only sequence of records. Each record has a global `position` (0, 1, 2,
+... across all streams), a `stream` and a `version` within it (0, 1, 2, ...), the event's
+`type`, `schema` and canonical JSON `payload`, the day it `occurred_at` in the world, when it
+was `recorded_at` (UTC), its `causation` (what led to it, for simulated events) and a `hash`
+that chains it to the record before it:
+
+    hash = sha256(previous hash + canonical JSON of the record's other columns)
+
+so `verify()` finds any change to the past and names the first position that does not match.
+Backends subclass `EventStore` and implement the four `_` methods; the rest is shared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+
+import attrs
+
+from simulator import codec
+from simulator.errors import ConcurrencyError, StoreError
+from simulator.events import Event
+
+GENESIS = "0" * 64
+BATCH = 1000
+MAX_STREAM_LENGTH = 200
+
+
+@attrs.frozen(slots=True)
+class Record:
+    """One stored event with its place in the log."""
+
+    position: int
+    stream: str
+    version: int
+    type: str
+    schema: int
+    occurred_at: str
+    recorded_at: str
+    causation: str | None
+    payload: str
+    hash: str
+
+    @property
+    def event(self) -> Event:
+        """The catalogue event (decoded on each access; iterate once and keep it if needed)."""
+        return codec.decode_trusted(self.type, self.schema, self.payload)
+
+
+@attrs.frozen
+class Verification:
+    """Outcome of `verify()`: `ok`, the first position that fails (None if ok), how many read."""
+
+    ok: bool
+    first_bad_position: int | None
+    checked: int
+
+
+def record_hash(previous: str, row: Sequence) -> str:
+    """The chain hash of *row* (the record's columns before `hash`) after *previous*."""
+    body = codec.dumps(list(row)).encode("utf-8")
+    return hashlib.sha256(previous.encode("ascii") + body).hexdigest()
+
+
+def check_stream(stream: object) -> str:
+    if not isinstance(stream, str) or not stream or len(stream) > MAX_STREAM_LENGTH:
+        raise StoreError(f"stream name must be 1..{MAX_STREAM_LENGTH} characters (got {stream!r})")
+    if "\x00" in stream:
+        raise StoreError(f"stream name must not contain NUL (got {stream!r})")
+    try:
+        stream.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError(f"stream name is not valid Unicode (got {stream!r})") from None
+    return stream
+
+
+class EventStore:
+    """Append-only, hash-chained event log. Use `open_store(url)` to get one."""
+
+    url: str = ""
+
+    # --- the backend's part -------------------------------------------------------------------
+
+    def _append_rows(
+        self, stream: str, prepared: list[tuple], expected_version: int | None, recorded_at: str
+    ) -> list[int]:
+        """Atomically: check the version, chain and insert *prepared* (see `_chain`)."""
+        raise NotImplementedError
+
+    def _page(self, stream: str | None, start: int, types: tuple[str, ...] | None, limit: int):
+        """Up to *limit* rows (Record columns, in order) from *start*: of *stream* by version
+        when a stream is given, else of the whole log by position."""
+        raise NotImplementedError
+
+    def version(self, stream: str) -> int:
+        """The number of events in *stream* (its next version)."""
+        raise NotImplementedError
+
+    def streams(self) -> list[str]:
+        """Every stream name, sorted."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    # --- shared ---------------------------------------------------------------------------------
+
+    def append(
+        self,
+        stream: str,
+        events: Iterable[Event],
+        expected_version: int | None = None,
+        causation: Sequence[str | None] | None = None,
+    ) -> list[int]:
+        """Append *events* to *stream* as one atomic batch and return their positions.
+
+        *expected_version* is the stream's current length (0 for a new stream), or None for no
+        check; on a mismatch `ConcurrencyError` is raised and nothing is written. *causation*
+        gives, per event, what led to it (e.g. "run/x/7:12" or "process:escalation").
+        """
+        check_stream(stream)
+        prepared = prepare(events, causation)
+        if not prepared:
+            if expected_version is not None and expected_version != self.version(stream):
+                raise ConcurrencyError(
+                    f"stream {stream!r} is at version {self.version(stream)}, "
+                    f"not {expected_version}"
+                )
+            return []
+        recorded_at = datetime.now(UTC).isoformat(timespec="microseconds")
+        return self._append_rows(stream, prepared, expected_version, recorded_at)
+
+    def read(self, stream: str, from_version: int = 0, batch_size: int = BATCH) -> Iterator[Record]:
+        """The records of *stream* from *from_version* on, fetched *batch_size* at a time."""
+        check_stream(stream)
+        return self._records(stream, from_version, None, batch_size)
+
+    def read_all(
+        self, from_position: int = 0, types: Iterable[str] | None = None, batch_size: int = BATCH
+    ) -> Iterator[Record]:
+        """Every record from *from_position* on (only those of *types* when given), in order."""
+        wanted = None if types is None else tuple(sorted(set(types)))
+        return self._records(None, from_position, wanted, batch_size)
+
+    def events(self, stream: str, from_version: int = 0) -> Iterator[Event]:
+        """The decoded events of *stream*, in order."""
+        return (record.event for record in self.read(stream, from_version))
+
+    def verify(self) -> Verification:
+        """Walk the whole chain; report the first position whose record does not match."""
+        previous = GENESIS
+        expected = 0
+        for row in self._rows(None, 0, None, BATCH):
+            if row[0] != expected or record_hash(previous, row[:9]) != row[9]:
+                return Verification(False, expected, expected)
+            previous = row[9]
+            expected += 1
+        return Verification(True, None, expected)
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _rows(self, stream, start, types, batch_size) -> Iterator[tuple]:
+        # Keyset pagination: memory stays flat however long the log is.
+        while True:
+            rows = self._page(stream, start, types, batch_size)
+            yield from rows
+            if len(rows) < batch_size:
+                return
+            start = (rows[-1][2] if stream is not None else rows[-1][0]) + 1
+
+    def _records(self, stream, start, types, batch_size) -> Iterator[Record]:
+        for row in self._rows(stream, start, types, batch_size):
+            yield Record(*row)
+
+
+def prepare(events: Iterable[Event], causation: Sequence[str | None] | None) -> list[tuple]:
+    """Encode *events* (outside any lock): `(type, schema, occurred_at, causation, payload)`."""
+    prepared = []
+    for index, event in enumerate(events):
+        if not isinstance(event, Event):
+            raise StoreError(f"event {index}: not a catalogue event ({type(event).__name__})")
+        type_name, schema, payload = codec.encode(event)
+        cause = None if causation is None else causation[index]
+        prepared.append((type_name, schema, event.occurred_at.isoformat(), cause, payload))
+    if causation is not None and len(causation) != len(prepared):
+        raise StoreError(f"{len(causation)} causations for {len(prepared)} events")
+    return prepared
+
+
+def chain(
+    stream: str, version: int, position: int, previous: str, prepared: list[tuple], recorded_at: str
+) -> list[tuple]:
+    """Full rows (the Record columns) for *prepared*, numbered and hash-chained after *previous*."""
+    rows = []
+    for offset, (type_name, schema, occurred_at, cause, payload) in enumerate(prepared):
+        row = (
+            position + offset,
+            stream,
+            version + offset,
+            type_name,
+            schema,
+            occurred_at,
+            recorded_at,
+            cause,
+            payload,
+        )
+        try:
+            previous = record_hash(previous, row)
+        except UnicodeEncodeError:
+            raise StoreError(f"event {offset}: text is not valid Unicode") from None
+        rows.append((*row, previous))
+    return rows
