@@ -239,13 +239,17 @@ def bare_loop(events: list[ev.Event], half_life: float) -> dict:
     }  # fmt: skip
 
 
-def best_time(run, repeat: int):
-    best, result = float("inf"), None
+def best_times(runs: dict, repeat: int) -> tuple[dict, dict]:
+    """Best time of each run over *repeat* rounds, the runs interleaved so that a busy moment
+    on the machine does not fall on one of them only; and each run's last result."""
+    best = dict.fromkeys(runs, float("inf"))
+    results = {}
     for _ in range(repeat):
-        began = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - began)
-    return best, result
+        for name, run in runs.items():
+            began = time.perf_counter()
+            results[name] = run()
+            best[name] = min(best[name], time.perf_counter() - began)
+    return best, results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,8 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {len(evs):,} events in {time.perf_counter() - began:.1f} s")
 
     h = world.DEFAULT_HALF_LIFE_DAYS
-    fold_s, state = best_time(lambda: world.fold(evs), args.repeat)
-    bare_s, bare = best_time(lambda: bare_loop(evs, h), args.repeat)
+    times, results = best_times(
+        {"fold": lambda: world.fold(evs), "bare": lambda: bare_loop(evs, h)}, args.repeat
+    )
+    fold_s, bare_s = times["fold"], times["bare"]
+    state, bare = results["fold"], results["bare"]
     for name, value in bare.items():
         if getattr(state, name) != value:
             print(f"MISMATCH: the bare loop's {name} differs from the fold's")

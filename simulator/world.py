@@ -9,9 +9,9 @@ state after every event. Both share one set of read methods (`_Reads`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from itertools import combinations
+from itertools import combinations, takewhile
 
 import attrs
 
@@ -19,9 +19,9 @@ from simulator import cameo
 from simulator import events as ev
 from simulator.errors import EventError
 
-# Half-life of the relations index. Six months: GDELT/ICEWS-based indices of dyadic
-# relations commonly decay over months rather than weeks or years; at 180 days a ceasefire
-# still counts for half after one season of talks and fades to 1/16 after two years.
+# Half-life of the relations index: six months. GDELT and ICEWS dyadic series are usually read
+# monthly to quarterly; at 180 days a season's events keep near full weight, a ceasefire counts
+# half after six months and about 1/16 after two years (four half-lives). See docs/world.md.
 DEFAULT_HALF_LIFE_DAYS = 180.0
 
 # Weight of each reintegration milestone in a region's progress (they sum to exactly 1: all
@@ -253,14 +253,7 @@ def state_on(
 ) -> WorldState:
     """The state through the end of *day*: *events* (date-ordered) after it are not read."""
     running = RunningState(half_life_days=half_life_days)
-
-    def through(events):
-        for event in events:
-            if event.occurred_at > day:
-                return
-            yield event
-
-    running.apply_all(through(events))
+    running.apply_all(takewhile(lambda event: event.occurred_at <= day, events))
     running.advance(day)
     return running.snapshot()
 
@@ -503,7 +496,7 @@ _HANDLERS = {
 assert set(_HANDLERS) == set(ev.REGISTRY.values()), "every catalogue type needs a handler"
 
 
-def _handler_for(cls: type) -> object:
+def _handler_for(cls: type) -> Callable[[RunningState, ev.Event], None]:
     """The handler of *cls*'s nearest catalogue base (or `_other`), remembered for next time."""
     if not isinstance(cls, type) or not issubclass(cls, ev.Event):
         raise EventError(f"not a catalogue event: {cls.__name__}")
