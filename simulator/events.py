@@ -91,7 +91,7 @@ def _opt_actor(inst, attribute, value) -> None:
 
 def _actors(minimum: int):
     def check(inst, attribute, value) -> None:
-        if len(value) < minimum:
+        if not isinstance(value, tuple) or len(value) < minimum:
             _fail(inst, attribute, f"at least {minimum} actor ids", value)
         for actor in value:
             _actor(inst, attribute, actor)

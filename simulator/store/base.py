@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import attrs
 
@@ -29,9 +30,12 @@ BATCH = 1000
 MAX_STREAM_LENGTH = 200
 
 
-@attrs.frozen(slots=True)
-class Record:
-    """One stored event with its place in the log."""
+class Record(NamedTuple):
+    """One stored event with its place in the log.
+
+    A named tuple rather than an attrs class: the read path builds one per record and a tuple
+    is built from a fetched row in one step, several times faster than a frozen class.
+    """
 
     position: int
     stream: str
@@ -122,6 +126,8 @@ class EventStore:
         gives, per event, what led to it (e.g. "run/x/7:12" or "process:escalation").
         """
         check_stream(stream)
+        if expected_version is not None and type(expected_version) is not int:
+            raise StoreError(f"expected_version must be a whole number (got {expected_version!r})")
         prepared = prepare(events, causation)
         if not prepared:
             if expected_version is not None and expected_version != self.version(stream):
@@ -136,14 +142,16 @@ class EventStore:
     def read(self, stream: str, from_version: int = 0, batch_size: int = BATCH) -> Iterator[Record]:
         """The records of *stream* from *from_version* on, fetched *batch_size* at a time."""
         check_stream(stream)
-        return self._records(stream, from_version, None, batch_size)
+        return self._records(stream, _start(from_version, "from_version"), None, batch_size)
 
     def read_all(
         self, from_position: int = 0, types: Iterable[str] | None = None, batch_size: int = BATCH
     ) -> Iterator[Record]:
         """Every record from *from_position* on (only those of *types* when given), in order."""
+        if isinstance(types, str):
+            types = (types,)
         wanted = None if types is None else tuple(sorted(set(types)))
-        return self._records(None, from_position, wanted, batch_size)
+        return self._records(None, _start(from_position, "from_position"), wanted, batch_size)
 
     def events(self, stream: str, from_version: int = 0) -> Iterator[Event]:
         """The decoded events of *stream*, in order."""
@@ -154,7 +162,11 @@ class EventStore:
         previous = GENESIS
         expected = 0
         for row in self._rows(None, 0, None, BATCH):
-            if row[0] != expected or record_hash(previous, row[:9]) != row[9]:
+            try:
+                good = row[0] == expected and record_hash(previous, row[:9]) == row[9]
+            except (TypeError, ValueError, UnicodeError):  # a value no append could have written
+                good = False
+            if not good:
                 return Verification(False, expected, expected)
             previous = row[9]
             expected += 1
@@ -168,29 +180,47 @@ class EventStore:
 
     def _rows(self, stream, start, types, batch_size) -> Iterator[tuple]:
         # Keyset pagination: memory stays flat however long the log is.
+        if type(batch_size) is not int or batch_size < 1:
+            raise StoreError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
+        key = 2 if stream is not None else 0
         while True:
             rows = self._page(stream, start, types, batch_size)
             yield from rows
             if len(rows) < batch_size:
                 return
-            start = (rows[-1][2] if stream is not None else rows[-1][0]) + 1
+            start = rows[-1][key] + 1
 
     def _records(self, stream, start, types, batch_size) -> Iterator[Record]:
+        make = _new_record  # a tuple subclass built straight from the row, no __init__
         for row in self._rows(stream, start, types, batch_size):
-            yield Record(*row)
+            yield make(Record, row)
+
+
+_new_record = tuple.__new__
+
+
+def _start(value: object, name: str) -> int:
+    if type(value) is not int or value < 0:
+        raise StoreError(f"{name} must be a whole number >= 0 (got {value!r})")
+    return value
 
 
 def prepare(events: Iterable[Event], causation: Sequence[str | None] | None) -> list[tuple]:
     """Encode *events* (outside any lock): `(type, schema, occurred_at, causation, payload)`."""
+    events = list(events)
+    if causation is None:
+        causation = (None,) * len(events)
+    elif len(causation) != len(events):
+        raise StoreError(f"{len(causation)} causations for {len(events)} events")
+    encode = codec.encode
     prepared = []
-    for index, event in enumerate(events):
+    for index, (event, cause) in enumerate(zip(events, causation, strict=True)):
         if not isinstance(event, Event):
             raise StoreError(f"event {index}: not a catalogue event ({type(event).__name__})")
-        type_name, schema, payload = codec.encode(event)
-        cause = None if causation is None else causation[index]
+        if cause is not None and not isinstance(cause, str):
+            raise StoreError(f"event {index}: causation must be text or None (got {cause!r})")
+        type_name, schema, payload = encode(event)
         prepared.append((type_name, schema, event.occurred_at.isoformat(), cause, payload))
-    if causation is not None and len(causation) != len(prepared):
-        raise StoreError(f"{len(causation)} causations for {len(prepared)} events")
     return prepared
 
 

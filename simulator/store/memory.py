@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import islice
 
 from simulator.errors import ConcurrencyError
 from simulator.store.base import GENESIS, EventStore, chain
@@ -36,9 +37,11 @@ class MemoryStore(EventStore):
         if stream is not None:
             positions = self._by_stream.get(stream, [])[start : start + limit]
             return [self._rows_list[p] for p in positions]
+        if types is None:
+            return self._rows_list[start : start + limit]
         rows = []
-        for row in self._rows_list[start:]:
-            if types is None or row[3] in types:
+        for row in islice(self._rows_list, start, None):  # no copy of the tail
+            if row[3] in types:
                 rows.append(row)
                 if len(rows) == limit:
                     break

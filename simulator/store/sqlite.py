@@ -11,6 +11,7 @@ crash may lose the last commits, never corrupt the file (see docs/operations.md)
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.store.base import GENESIS, EventStore, chain
@@ -39,12 +40,17 @@ CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+
 
 class SQLiteStore(EventStore):
     """An event store in one SQLite file."""
 
     def __init__(self, path: str, url: str | None = None) -> None:
         self.url = url or f"sqlite:///{path}"
+        # One connection serves every thread; the lock keeps a reader out of another thread's
+        # open append transaction (it would see rows that may yet be rolled back).
+        self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -68,6 +74,10 @@ class SQLiteStore(EventStore):
             )
 
     def _append_rows(self, stream, prepared, expected_version, recorded_at):
+        with self._lock:
+            return self._append_locked(stream, prepared, expected_version, recorded_at)
+
+    def _append_locked(self, stream, prepared, expected_version, recorded_at):
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -86,14 +96,24 @@ class SQLiteStore(EventStore):
             ).fetchone()
             position, previous = (last[0] + 1, last[1]) if last else (0, GENESIS)
             rows = chain(stream, current, position, previous, prepared, recorded_at)
-            db.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany(_INSERT, rows)
             db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            db.execute("ROLLBACK")
+            raise StoreError(f"cannot write to {self.url}: {exc}") from None
         except BaseException:
             db.execute("ROLLBACK")
             raise
         return [row[0] for row in rows]
 
     def _page(self, stream, start, types, limit):
+        try:
+            with self._lock:
+                return self._select(stream, start, types, limit)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.url}: {exc}") from None
+
+    def _select(self, stream, start, types, limit):
         if stream is not None:
             sql = (
                 f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND version >= ? "
@@ -111,13 +131,16 @@ class SQLiteStore(EventStore):
         return self._db.execute(sql, (start, *types, limit)).fetchall()
 
     def version(self, stream: str) -> int:
-        (current,) = self._db.execute(
-            "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = ?", (stream,)
-        ).fetchone()
+        with self._lock:
+            (current,) = self._db.execute(
+                "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = ?", (stream,)
+            ).fetchone()
         return current
 
     def streams(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT DISTINCT stream FROM events ORDER BY 1")]
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT stream FROM events ORDER BY 1").fetchall()
+        return [row[0] for row in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,166 @@
+"""The store contract on the SQLite backend, plus what only a file on disk can show."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import shutil
+import sqlite3
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from simulator import events
+from simulator.errors import ConcurrencyError, StoreError
+from simulator.store import open_store
+from simulator.store.sqlite import SQLiteStore
+from tests.store_contract import make_contract_tests, offensive
+
+_ROOT = Path(tempfile.mkdtemp(prefix="diplosim-sqlite-tests-"))
+_numbers = itertools.count()
+
+
+def fresh():
+    return open_store(f"sqlite:///{_ROOT / f'store{next(_numbers)}.db'}")
+
+
+def reopen(store):
+    store.close()
+    return open_store(store.url)
+
+
+def discard(store):
+    store.close()
+    path = Path(store.url[len("sqlite:///") :])
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def tamper(store, position, column, value):
+    with sqlite3.connect(store.url[len("sqlite:///") :], isolation_level=None) as db:
+        db.execute(f"UPDATE events SET {column} = ? WHERE position = ?", (value, position))
+
+
+globals().update(
+    make_contract_tests("SQLite", fresh, tamper=tamper, reopen=reopen, discard=discard)
+)
+
+
+def teardown_module():
+    shutil.rmtree(_ROOT, ignore_errors=True)
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "nk.db"
+
+
+def test_the_file_is_in_wal_mode_with_a_unique_stream_version_and_indexes(path):
+    SQLiteStore(str(path)).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    indexes = {row[1]: row for row in db.execute("PRAGMA index_list(events)")}
+    unique = [name for name, row in indexes.items() if row[2] == 1]
+    assert [[col[2] for col in db.execute(f"PRAGMA index_info({name!r})")] for name in unique] == [
+        ["stream", "version"]
+    ]
+    assert "events_by_type" in indexes
+
+
+def test_records_survive_reopening_the_file(path):
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        store.append("history", [offensive(1), offensive(2)], expected_version=0)
+    with open_store(url) as store:
+        assert [r.event for r in store.read("history")] == [offensive(1), offensive(2)]
+        assert store.append("history", [offensive(3)], expected_version=2) == [2]
+        assert store.verify().ok
+
+
+def _append_from_another_process(url, expected, queue):
+    with open_store(url) as store:
+        try:
+            store.append("a", [offensive(9)], expected_version=expected)
+            queue.put("won")
+        except ConcurrencyError:
+            queue.put("lost")
+
+
+def test_two_processes_appending_at_the_same_version_cannot_both_succeed(path):
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        store.append("a", [offensive(1)])
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [
+        context.Process(target=_append_from_another_process, args=(url, 1, queue)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert sorted(queue.get(timeout=5) for _ in workers) == ["lost"] * 3 + ["won"]
+    with open_store(url) as store:
+        assert [r.version for r in store.read("a")] == [0, 1]
+        assert store.verify().ok
+
+
+def test_a_deleted_record_is_reported_at_its_position(path):
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        store.append("a", [offensive(d) for d in range(1, 6)])
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM events WHERE position = 3")
+    with open_store(url) as store:
+        result = store.verify()
+        assert (result.ok, result.first_bad_position, result.checked) == (False, 3, 3)
+
+
+def test_a_failed_insert_rolls_back_the_whole_batch(path):
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        store.append("a", [offensive(1)])
+    with sqlite3.connect(path) as db:  # a trigger makes the third insert of the next batch fail
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.version = 3 "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    with open_store(url) as store:
+        with pytest.raises(StoreError, match="cannot write to .*refused"):
+            store.append("a", [offensive(2), offensive(3), offensive(4)], expected_version=1)
+        assert [r.version for r in store.read("a")] == [0]
+        assert store.verify().ok
+
+
+def test_a_store_from_a_newer_diplosim_is_refused(path):
+    SQLiteStore(str(path)).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 99, newer than"):
+        open_store(f"sqlite:///{path}")
+
+
+def test_a_path_that_cannot_be_opened_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match="cannot open store sqlite:///.*/missing/x.db"):
+        open_store(f"sqlite:///{tmp_path}/missing/x.db")
+
+
+def test_reading_and_decoding_a_long_log_keeps_memory_flat(path):
+    import tracemalloc
+
+    with open_store(f"sqlite:///{path}") as store:
+        batch = [
+            events.Statement(
+                occurred_at=date(2021, 1, 1), speaker="AAA", kind="comment", text="x" * 200
+            )
+        ] * 1000
+        for _ in range(10):
+            store.append("a", batch)
+        tracemalloc.start()
+        for record in store.read_all(batch_size=500):
+            record.event  # noqa: B018
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 2_000_000  # 10,000 records of ~600 bytes each would take over 6 MB
