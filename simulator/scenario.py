@@ -279,7 +279,7 @@ _Reader = Callable[[Any, dict[str, Any]], None]
 
 def _table(value: Any, path: KeyPath) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _Invalid(path, f"is a {_kind(value)} (a table [{render_path(path)}] expected)")
+        raise _Invalid(path, f"is {_a(_kind(value))} (a table [{render_path(path)}] expected)")
     return value
 
 
@@ -291,6 +291,10 @@ def _kind(value: Any) -> str:
     if type(value) is date:
         return "date"
     return {str: "string", int: "integer", float: "float", list: "array"}.get(type(value), "value")
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def _known_keys(table: dict[str, Any], path: KeyPath, allowed: Any, what: str) -> None:
@@ -313,7 +317,7 @@ def _typed(value: Any, path: KeyPath, kind: type, expected: str) -> Any:
     if kind is date:
         ok = type(value) is date
     if not ok:
-        raise _Invalid(path, f"{value!r} is a {_kind(value)} ({expected} expected)")
+        raise _Invalid(path, f"{value!r} is {_a(_kind(value))} ({expected} expected)")
     return value
 
 
@@ -344,7 +348,9 @@ def _read_ids(kind: str) -> _Reader:
 
 def _read_events(value: Any, out: dict[str, Any]) -> None:
     if not isinstance(value, list):
-        raise _Invalid(("events",), f"is a {_kind(value)} (an array of tables [[events]] expected)")
+        raise _Invalid(
+            ("events",), f"is {_a(_kind(value))} (an array of tables [[events]] expected)"
+        )
     out["events"] = tuple(_read_event(index, item) for index, item in enumerate(value))
 
 
@@ -396,7 +402,7 @@ def _read_dynamics(value: Any, out: dict[str, Any]) -> None:
             kind = object
         if kind is float and type(given) is int:
             given = float(given)
-        values[key] = _typed(given, ("dynamics", key), kind, f"a {_kind(default)}")
+        values[key] = _typed(given, ("dynamics", key), kind, _a(_kind(default)))
     try:
         out["dynamics"] = Parameters(**values)
     except (TypeError, ValueError) as exc:
