@@ -1,0 +1,245 @@
+"""`diplosim events`: append JSON Lines to a stream, list, verify and export the event store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from simulator import codec
+from simulator.errors import CodecError, DiplosimError, StoreError
+from simulator.events import Event
+from simulator.store import DEFAULT_URL, EventStore, Record, open_store
+
+MAX_REPORTED = 20  # bad lines reported before "... and N more"
+SUMMARY_WIDTH = 60
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("events", help="append, list, verify and export stored events")
+    commands = parser.add_subparsers(dest="events_command", metavar="ACTION", required=True)
+    store_help = "store URL (default: $DIPLOSIM_STORE, else sqlite:///diplosim.db)"
+
+    append = commands.add_parser(
+        "append", help="append a JSON Lines file (one event a line) to a stream, all or nothing"
+    )
+    append.add_argument("file", help="JSON Lines: {\"type\": ..., fields}; '-' reads stdin")
+    append.add_argument("--store", help=store_help)
+    append.add_argument("--stream", required=True, help="stream to append to")
+    append.add_argument(
+        "--expected-version",
+        type=int,
+        help="fail unless the stream holds exactly this many events (0: a new stream)",
+    )
+    append.set_defaults(handler=run_append)
+
+    ls = commands.add_parser("ls", help="list stored events as a table")
+    ls.add_argument("--store", help=store_help)
+    ls.add_argument("--stream", help="only this stream (default: the whole log)")
+    ls.add_argument("--type", action="append", dest="types", help="only this type (repeatable)")
+    ls.add_argument("--limit", type=int, default=100, help="at most this many rows (0: all)")
+    ls.set_defaults(handler=run_ls)
+
+    verify = commands.add_parser("verify", help="check the hash chain; exit 1 at a bad record")
+    verify.add_argument("--store", help=store_help)
+    verify.set_defaults(handler=run_verify)
+
+    export = commands.add_parser("export", help="write stored events as JSON Lines to stdout")
+    export.add_argument("--store", help=store_help)
+    export.add_argument("--stream", help="only this stream (default: the whole log)")
+    export.add_argument("--type", action="append", dest="types", help="only this type (repeatable)")
+    export.add_argument(
+        "--records",
+        action="store_true",
+        help="whole records (position, stream, version, hash, ...) instead of appendable events",
+    )
+    export.set_defaults(handler=run_export)
+
+
+# --- append ---------------------------------------------------------------------------------
+
+
+def run_append(args: argparse.Namespace) -> int:
+    parsed, errors = parse_lines(args.file)
+    if errors:
+        for message in errors[:MAX_REPORTED]:
+            print(message, file=sys.stderr)
+        if len(errors) > MAX_REPORTED:
+            print(f"... and {len(errors) - MAX_REPORTED} more bad lines", file=sys.stderr)
+        print(f"diplosim: error: nothing appended ({len(errors)} bad lines)", file=sys.stderr)
+        return 2
+    with _open(args.store, must_exist=False) as store:
+        positions = store.append(args.stream, parsed, expected_version=args.expected_version)
+    if positions:
+        where = f"positions {positions[0]}..{positions[-1]}"
+        print(f"appended {len(positions)} events to {args.stream!r} at {where}")
+    else:
+        print(f"nothing to append: {args.file} holds no events")
+    return 0
+
+
+def parse_lines(path: str) -> tuple[list[Event], list[str]]:
+    """The events of the JSON Lines file at *path*, and a `file:line: message` per bad line."""
+    parsed: list[Event] = []
+    errors: list[str] = []
+    name = "<stdin>" if path == "-" else path
+    for number, line in _lines(path):
+        if line is not None and not line.strip():
+            continue
+        try:
+            if line is None:
+                raise CodecError("not valid UTF-8 text")
+            parsed.append(_parse_line(line))
+        except DiplosimError as exc:
+            errors.append(f"{name}:{number}: {exc}")
+    return parsed, errors
+
+
+def _lines(path: str) -> Iterator[tuple[int, str | None]]:
+    """The numbered lines of *path* as text (None for a line that is not UTF-8)."""
+    try:
+        stream = sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115
+    except OSError as exc:
+        raise CodecError(f"{path}: cannot read ({exc.strerror})") from None
+    with stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+
+
+def _parse_line(line: str) -> Event:
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise CodecError(f"not a JSON object ({exc})") from None
+    event = codec.from_dict(data)
+    try:
+        codec.encode(event)[2].encode("utf-8")
+    except UnicodeEncodeError:
+        raise CodecError("text is not valid Unicode (a lone surrogate escape)") from None
+    return event
+
+
+# --- ls ---------------------------------------------------------------------------------------
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    if args.limit < 0:
+        raise StoreError(f"--limit must be >= 0 (got {args.limit})")
+    header = ("position", "version", "date", "type", "actors", "summary")
+    if args.stream is None:
+        header = ("position", "stream", "version", "date", "type", "actors", "summary")
+    with _open(args.store) as store:
+        rows = []
+        more = False
+        for record in _selected(store, args.stream, args.types):
+            if args.limit and len(rows) == args.limit:
+                more = True
+                break
+            rows.append(_row(record, with_stream=args.stream is None))
+    _print_table(header, rows)
+    if more:
+        print(f"(first {args.limit} shown; --limit 0 lists all)", file=sys.stderr)
+    return 0
+
+
+def _row(record: Record, with_stream: bool) -> tuple[str, ...]:
+    event = record.event
+    cells = [str(record.position)]
+    if with_stream:
+        cells.append(record.stream)
+    cells += [
+        str(record.version),
+        record.occurred_at,
+        record.type,
+        ", ".join(event.actors()),
+        summary(event),
+    ]
+    return tuple(cells)
+
+
+def summary(event: Event) -> str:
+    """The event's other fields as `name=value`, shortened to one table cell."""
+    skip = {"occurred_at", "source", *type(event).ACTOR_FIELDS}
+    parts = []
+    for name, value in codec.to_fields(event).items():
+        if name in skip:
+            continue
+        if isinstance(value, list):
+            value = "+".join(value)
+        parts.append(f"{name}={value}")
+    text = " ".join(parts)
+    return text if len(text) <= SUMMARY_WIDTH else text[: SUMMARY_WIDTH - 3] + "..."
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+# --- verify and export --------------------------------------------------------------------------
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    with _open(args.store) as store:
+        result = store.verify()
+        url = store.url
+    if result.ok:
+        print(f"{url}: ok, {result.checked} records, hash chain intact")
+        return 0
+    print(f"{url}: record at position {result.first_bad_position} does not match its hash chain")
+    return 1
+
+
+def run_export(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    with _open(args.store) as store:
+        for record in _selected(store, args.stream, args.types):
+            if args.records:
+                data = record._asdict()
+                data["payload"] = json.loads(record.payload)
+            else:
+                data = codec.to_dict(record.event)
+            out.write(codec.dumps(data))
+            out.write("\n")
+    return 0
+
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+def _selected(store: EventStore, stream: str | None, types: list[str] | None) -> Iterator[Record]:
+    if stream is None:
+        return store.read_all(types=types)
+    records = store.read(stream)
+    if types is None:
+        return records
+    wanted = set(types)
+    return (record for record in records if record.type in wanted)
+
+
+def _open(url: str | None, must_exist: bool = True) -> EventStore:
+    """The store at *url*; for reading commands a SQLite file must already exist."""
+    store_url = url or os.environ.get("DIPLOSIM_STORE") or DEFAULT_URL
+    if must_exist and store_url.startswith("sqlite:///"):
+        path = Path(store_url[len("sqlite:///") :])
+        if not path.is_file():
+            raise StoreError(f"no store at {store_url} (file {path} does not exist)")
+    return open_store(store_url)
