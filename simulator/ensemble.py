@@ -1,0 +1,501 @@
+"""Monte Carlo ensembles: many seeded runs of one scenario, in-process, on a process pool or Dask.
+
+Run *i* of an ensemble is seeded with child *i* of the ensemble's `SeedSequence` (what
+`SeedSequence(seed).spawn(runs)[i]` returns), built where the run executes. So the results do
+not depend on the executor, the number of workers nor how the runs are cut into chunks. A chunk
+carries the scenario once and brings back only the outcome metrics and the sampled series of
+its runs (and their events when a store is given); the parent copies them into preallocated
+arrays, so it holds a few kilobytes per run and a worker one chunk at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from datetime import date, timedelta
+from itertools import islice
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+SERIES_DTYPE = np.float32  # half the memory of float64; ample for indices and head counts
+MAX_CHUNK = 200
+_EPOCH = date(1970, 1, 1).toordinal()
+
+Seed = int | np.random.SeedSequence | None
+
+
+# --- seeds ----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class SeedRoot:
+    """The ensemble's seed in a form that travels: `child(i)` equals `spawn(runs)[i]` of it."""
+
+    entropy: int | tuple[int, ...]
+    spawn_key: tuple[int, ...] = ()
+    pool_size: int = 4
+    first_child: int = 0
+
+    @classmethod
+    def of(cls, seed: Seed) -> SeedRoot:
+        """From an int, a `SeedSequence` (its next children) or None (fresh OS entropy)."""
+        if isinstance(seed, np.random.SeedSequence):
+            sequence = seed
+        elif seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+            sequence = np.random.SeedSequence(None if seed is None else int(seed))
+        else:
+            raise TypeError(f"seed must be an int, a numpy SeedSequence or None (got {seed!r})")
+        entropy = sequence.entropy
+        if not isinstance(entropy, int):
+            entropy = tuple(int(word) for word in entropy)
+        return cls(
+            entropy, tuple(sequence.spawn_key), sequence.pool_size, sequence.n_children_spawned
+        )
+
+    def child(self, index: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(
+            self.entropy,
+            spawn_key=(*self.spawn_key, self.first_child + index),
+            pool_size=self.pool_size,
+        )
+
+
+# --- sample days ----------------------------------------------------------------------------
+
+
+def monthly_days(start: date, first: date, horizon: date) -> np.ndarray:
+    """Days after *start* of each month from *first* to *horizon*, with *horizon* itself last."""
+    days = []
+    month = 0
+    while True:
+        year, index = divmod(first.month - 1 + month, 12)
+        year += first.year
+        day = min(first.day, _month_length(year, index + 1))
+        point = date(year, index + 1, day)
+        if point > horizon:
+            break
+        days.append((point - start).days)
+        month += 1
+    if not days or days[-1] != (horizon - start).days:
+        days.append((horizon - start).days)
+    return np.asarray(days, dtype=np.int64)
+
+
+def _month_length(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
+
+
+def sample_days(scenario: Any) -> np.ndarray:
+    """The days the series are sampled at: monthly from the branch date to the horizon."""
+    first = getattr(scenario, "branch_date", None) or scenario.start
+    return monthly_days(scenario.start, first, scenario.horizon)
+
+
+# --- one chunk of runs (executes on a worker) -----------------------------------------------
+
+
+@attrs.frozen
+class ChunkResult:
+    """Runs `start..stop` of an ensemble: metric columns, series (runs x days), events."""
+
+    start: int
+    stop: int
+    metrics: dict[str, tuple[str | None, np.ndarray]]
+    series: dict[str, np.ndarray]
+    events: list[tuple[int, list, list]] | None = None
+
+
+def run_chunk(
+    scenario: Any,
+    root: SeedRoot,
+    start: int,
+    stop: int,
+    days: np.ndarray,
+    keep_events: bool = False,
+    simulate: Callable | None = None,
+) -> ChunkResult:
+    """Simulate runs *start* .. *stop* - 1 of an ensemble; what a worker executes."""
+    if simulate is None:
+        from simulator.engine import simulate
+    size = stop - start
+    values: dict[str, list] = {}
+    series: dict[str, np.ndarray] = {}
+    kept = [] if keep_events else None
+    for row, index in enumerate(range(start, stop)):
+        run = simulate(scenario, root.child(index))
+        for name, value in _flatten(run.metrics):
+            values.setdefault(name, [None] * size)[row] = value
+        for name, points in run.sample(days).items():
+            if name not in series:
+                series[name] = np.full((size, len(days)), np.nan, dtype=SERIES_DTYPE)
+            series[name][row] = points
+        if kept is not None:
+            kept.append((index, list(run.events), list(run.causes)))
+    columns = {name: _encode(name, column) for name, column in values.items()}
+    return ChunkResult(start, stop, columns, series, kept)
+
+
+def _flatten(metrics: Mapping, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested metrics as flat columns: `{"relations": {("A", "B"): 1.0}}` -> `relations.A-B`."""
+    for key, value in metrics.items():
+        name = prefix + ("-".join(map(str, key)) if isinstance(key, tuple) else str(key))
+        if isinstance(value, Mapping):
+            yield from _flatten(value, name + ".")
+        else:
+            yield name, value
+
+
+def _kind(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        return "int"
+    if isinstance(value, float | np.floating):
+        return "float"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, str):
+        return "text"
+    raise TypeError(
+        f"metric {name!r}: {type(value).__name__} is not a number, bool, date, text or None"
+    )
+
+
+def _encode(name: str, column: list) -> tuple[str | None, np.ndarray]:
+    """One metric over a chunk's runs as (kind, array): numbers and dates as float64 (dates in
+    days since 1970-01-01), NaN where a run gave None; text as an object array."""
+    kind = None
+    for value in column:
+        kind = merge_kinds(name, kind, _kind(name, value))
+    if kind == "text":
+        return kind, np.asarray(column, dtype=object)
+    if kind == "date":
+        numbers = [np.nan if v is None else float(v.toordinal() - _EPOCH) for v in column]
+    else:
+        numbers = [np.nan if v is None else float(v) for v in column]
+    return kind, np.asarray(numbers, dtype=np.float64)
+
+
+def merge_kinds(name: str, a: str | None, b: str | None) -> str | None:
+    """The kind of a column whose runs gave kinds *a* and *b* (numbers widen; None is no value)."""
+    if a is None or a == b:
+        return b if a is None else a
+    if b is None:
+        return a
+    numeric = ("bool", "int", "float")
+    if a in numeric and b in numeric:
+        return max(a, b, key=numeric.index)
+    raise TypeError(f"metric {name!r} is {a} in some runs and {b} in others")
+
+
+# --- collecting chunks into arrays (in the parent) ------------------------------------------
+
+
+class _Collector:
+    """Preallocated columns and series that chunk results are copied into, in any order."""
+
+    def __init__(self, runs: int, points: int) -> None:
+        self.runs = runs
+        self.points = points
+        self.kinds: dict[str, str | None] = {}
+        self.columns: dict[str, np.ndarray] = {}
+        self.series: dict[str, np.ndarray] = {}
+        self._rank: dict[str, tuple[int, int]] = {}  # (first chunk seen, place in it)
+        self.done = 0
+
+    def add(self, chunk: ChunkResult) -> None:
+        at = slice(chunk.start, chunk.stop)
+        for place, (name, (kind, values)) in enumerate(chunk.metrics.items()):
+            self._see(name, chunk.start, place)
+            self.kinds[name] = merge_kinds(name, self.kinds.get(name), kind)
+            column = self.columns.get(name)
+            if column is None:
+                column = self.columns[name] = np.full(self.runs, np.nan)
+            if kind == "text" and column.dtype != object:  # earlier chunks had no value
+                column = self.columns[name] = np.full(self.runs, None, dtype=object)
+            column[at] = values
+        for place, (name, values) in enumerate(chunk.series.items()):
+            self._see(f"series:{name}", chunk.start, place)
+            if name not in self.series:
+                self.series[name] = np.full((self.runs, self.points), np.nan, dtype=SERIES_DTYPE)
+            self.series[name][at] = values
+        self.done += chunk.stop - chunk.start
+
+    def _see(self, key: str, start: int, place: int) -> None:
+        rank = (start, place)
+        if key not in self._rank or rank < self._rank[key]:
+            self._rank[key] = rank
+
+    def frame(self) -> pd.DataFrame:
+        names = sorted(self.columns, key=self._rank.__getitem__)
+        data = {name: _column(self.kinds[name], self.columns[name]) for name in names}
+        frame = pd.DataFrame(data, index=pd.RangeIndex(self.runs, name="run"))
+        return frame
+
+    def series_arrays(self) -> dict[str, np.ndarray]:
+        names = sorted(self.series, key=lambda name: self._rank[f"series:{name}"])
+        return {name: self.series[name] for name in names}
+
+
+def _column(kind: str | None, values: np.ndarray) -> pd.Series:
+    """A collected column as its natural pandas type; missing values stay missing."""
+    if kind == "text":
+        return pd.Series(values, dtype=object)
+    missing = np.isnan(values)
+    if kind == "date":
+        days = np.where(missing, 0, values).astype(np.int64).astype("datetime64[D]")
+        days[missing] = np.datetime64("NaT")
+        return pd.Series(days.astype("datetime64[s]"))
+    if kind == "bool":
+        return pd.Series(values).astype("boolean" if missing.any() else bool)
+    if kind == "int":
+        return pd.Series(values).astype("Int64" if missing.any() else np.int64)
+    return pd.Series(values)  # float, or no value in any run (all missing)
+
+
+# --- the ensemble ---------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class Ensemble:
+    """The outcome of many runs of one scenario.
+
+    `results` has one row per run (index: the run's seed index) and one column per metric;
+    `series` maps each sampled series to an array of runs x `days`; `days` are days after
+    `start` (`dates` gives them as dates).
+    """
+
+    name: str
+    start: date
+    horizon: date
+    branch: date
+    seed: SeedRoot
+    days: np.ndarray
+    results: pd.DataFrame
+    series: dict[str, np.ndarray]
+
+    @property
+    def runs(self) -> int:
+        return len(self.results)
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex([self.start + timedelta(days=int(d)) for d in self.days])
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Probabilities with intervals and quantiles of every metric (see `simulator.summary`)."""
+        from simulator.summary import summarize
+
+        return summarize(self.results, level)
+
+
+def run_ensemble(
+    scenario: Any,
+    runs: int = 1000,
+    seed: Seed = None,
+    *,
+    workers: int | None = None,
+    dask: Any = None,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+    store: Any = None,
+    days: Sequence[int] | None = None,
+    simulate: Callable | None = None,
+) -> Ensemble:
+    """Run *scenario* *runs* times, run *i* seeded with child *i* of *seed*'s SeedSequence.
+
+    Executes in-process when `workers == 1`, on a local process pool of *workers* (default: all
+    cores) otherwise, or on Dask when *dask* is given: a scheduler address, `"local"` for a
+    local cluster of *workers* processes, or a `distributed.Client`. The results are the same
+    on every executor. *progress* shows a bar (default: when stderr is a terminal). *store* (an
+    `EventStore` or a URL) receives each run's events as stream `run/<name>/<index>`. *days*
+    overrides the sample days (default: monthly from the branch date to the horizon);
+    *simulate* replaces `simulator.engine.simulate` (a picklable function of scenario, seed).
+    """
+    if type(runs) is not int or runs < 1:
+        raise ValueError(f"runs must be a whole number >= 1 (got {runs!r})")
+    if workers is not None and (type(workers) is not int or workers < 1):
+        raise ValueError(f"workers must be a whole number >= 1 (got {workers!r})")
+    root = SeedRoot.of(seed)
+    points = sample_days(scenario) if days is None else np.asarray(days, dtype=np.int64)
+    cores = workers or os.cpu_count() or 1
+    size = chunk_size or max(1, min(MAX_CHUNK, math.ceil(runs / (cores * 8))))
+    bounds = [(start, min(start + size, runs)) for start in range(0, runs, size)]
+    writer = _Writer(store, scenario.name) if store is not None else None
+    collector = _Collector(runs, len(points))
+    job = (scenario, root, points, writer is not None, simulate)
+    method = _start_method()  # decided before the progress bar starts its thread
+    with _Progress(runs, scenario.name, progress) as bar:
+        if dask is not None:
+            chunks = _dask_chunks(dask, job, bounds, workers)
+        elif cores == 1 or len(bounds) == 1:
+            chunks = (run_chunk(scenario, root, a, b, *job[2:]) for a, b in bounds)
+        else:
+            chunks = _pool_chunks(job, bounds, cores, method)
+        try:
+            for chunk in chunks:
+                collector.add(chunk)
+                if writer is not None:
+                    writer.write(chunk.events)
+                bar.advance(chunk.stop - chunk.start)
+        finally:
+            if writer is not None:
+                writer.close()
+    return Ensemble(
+        name=scenario.name,
+        start=scenario.start,
+        horizon=scenario.horizon,
+        branch=getattr(scenario, "branch_date", None) or scenario.start,
+        seed=root,
+        days=points,
+        results=collector.frame(),
+        series=collector.series_arrays(),
+    )
+
+
+def _start_method() -> str | None:
+    """`fork` (workers start at once, modules already imported) from a single-threaded parent;
+    else `forkserver` where there is one, since forking a threaded process can deadlock."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else None
+
+
+def _pool_chunks(
+    job: tuple, bounds: list, workers: int, method: str | None
+) -> Iterator[ChunkResult]:
+    """Chunks from a local process pool, at most two per worker in flight (flat memory)."""
+    scenario, root, points, keep, simulate = job
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":  # import once in the server, not once per worker
+        context.set_forkserver_preload(["simulator.ensemble", "simulator.engine"])
+    todo = iter(bounds)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending = set()
+        for start, stop in todo:
+            pending.add(pool.submit(run_chunk, scenario, root, start, stop, points, keep, simulate))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+                following = next(todo, None)
+                if following is not None:
+                    pending.add(
+                        pool.submit(run_chunk, scenario, root, *following, points, keep, simulate)
+                    )
+
+
+def _dask_chunks(dask: Any, job: tuple, bounds: list, workers: int | None) -> Iterator[ChunkResult]:
+    """Chunks from Dask: the scenario is scattered to every worker once, chunks stream back."""
+    from distributed import Client, LocalCluster, as_completed
+
+    scenario, root, points, keep, simulate = job
+    cluster = None
+    if isinstance(dask, Client):
+        client, owned = dask, False
+    elif dask == "local":
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client, owned = Client(cluster), True
+    else:
+        client, owned = Client(dask), True
+    try:
+        shared = client.scatter(scenario, broadcast=True, hash=False)
+        window = 2 * max(1, len(client.scheduler_info().get("workers", {})) or 1)
+        todo = iter(bounds)
+
+        def submit(start: int, stop: int):
+            return client.submit(
+                run_chunk, shared, root, start, stop, points, keep, simulate, pure=False
+            )
+
+        futures = as_completed([submit(*pair) for pair in islice(todo, window)])
+        for future in futures:
+            yield future.result()
+            future.release()
+            following = next(todo, None)
+            if following is not None:
+                futures.add(submit(*following))
+    finally:
+        if owned:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --- side effects at the edge: the store and the progress bar -------------------------------
+
+
+class _Writer:
+    """Appends each run's events to the store, one atomic batch per run, as chunks arrive."""
+
+    def __init__(self, store: Any, name: str) -> None:
+        from simulator.store import open_store
+
+        self._owned = isinstance(store, str)
+        self._store = open_store(store) if self._owned else store
+        self._name = name
+
+    def write(self, runs: list[tuple[int, list, list]] | None) -> None:
+        for index, events, causes in runs or ():
+            self._store.append(f"run/{self._name}/{index}", events, 0, causes)
+
+    def close(self) -> None:
+        if self._owned:
+            self._store.close()
+
+
+class _Progress:
+    """A rich progress bar on stderr, shown only on a terminal unless asked for."""
+
+    def __init__(self, total: int, label: str, enabled: bool | None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        console = Console(stderr=True)
+        shown = console.is_terminal if enabled is None else enabled
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not shown,
+            transient=False,
+        )
+        self._task = self._bar.add_task(label, total=total)
+
+    def __enter__(self) -> _Progress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.stop()
+
+    def advance(self, runs: int) -> None:
+        self._bar.advance(self._task, runs)

@@ -1,0 +1,154 @@
+"""Figures of ensembles: relations fan charts, probabilities over time, distributions.
+
+Each function takes ensembles (the first is the baseline) and returns a matplotlib `Figure`
+built without pyplot, so nothing depends on a global backend: a notebook displays the figure,
+`report.write_report` saves it as PNG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from simulator.ensemble import Ensemble
+from simulator.summary import z_value
+
+RELATIONS_PREFIX = "relations"
+WAR_METRIC = "war_resumed_date"
+REINTEGRATION_METRIC = "reintegration_completed"
+DISPLACED_METRIC = "displaced"
+BANDS = ((0.05, 0.95), (0.25, 0.75))
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+def relations_series(ensembles: Sequence[Ensemble]) -> list[str]:
+    """The relations-index series of the ensembles, in first-seen order."""
+    names: list[str] = []
+    for ensemble in ensembles:
+        for name in ensemble.series:
+            if name.startswith(RELATIONS_PREFIX) and name not in names:
+                names.append(name)
+    return names
+
+
+def fan_chart(ensembles: Sequence[Ensemble], names: Sequence[str] | None = None) -> Figure:
+    """Median and 50% / 90% bands of each relations index (rows) for each scenario (columns)."""
+    names = list(names or relations_series(ensembles))
+    if not names:
+        raise ValueError("no relations series to plot")
+    rows, cols = len(names), len(ensembles)
+    figure = Figure(figsize=(3.6 * cols + 0.6, 2.4 * rows + 0.8), layout="constrained")
+    axes = figure.subplots(rows, cols, sharex=True, sharey="row", squeeze=False)
+    for col, (ensemble, colour) in enumerate(zip(ensembles, _colours(ensembles), strict=True)):
+        dates = ensemble.dates
+        for row, name in enumerate(names):
+            ax = axes[row][col]
+            values = ensemble.series.get(name)
+            if values is None or not np.isfinite(values).any():
+                ax.text(0.5, 0.5, "not in this scenario", ha="center", transform=ax.transAxes)
+            else:
+                for alpha, (low, high) in zip((0.18, 0.35), BANDS, strict=True):
+                    lo, hi = np.nanquantile(values, [low, high], axis=0)
+                    ax.fill_between(dates, lo, hi, color=colour, alpha=alpha, linewidth=0)
+                ax.plot(dates, np.nanmedian(values, axis=0), color=colour, linewidth=1.6)
+            ax.axhline(0.0, color="grey", linewidth=0.6)
+            if row == 0:
+                ax.set_title(ensemble.name, fontsize=10)
+            if col == 0:
+                ax.set_ylabel(_label(name), fontsize=9)
+            ax.tick_params(labelsize=8)
+            _date_axis(ax)
+    figure.suptitle("Relations index: median, 50% and 90% of runs", fontsize=11)
+    return figure
+
+
+def onset_probability(
+    ensembles: Sequence[Ensemble], metric: str, title: str, level: float = 0.95
+) -> Figure:
+    """P(the date *metric* has been reached by day d) for each scenario, with Wilson bands."""
+    figure = Figure(figsize=(8, 4.2), layout="constrained")
+    ax = figure.subplots()
+    z = z_value(level)
+    for ensemble, colour in zip(ensembles, _colours(ensembles), strict=True):
+        days, probability, low, high = cumulative_probability(ensemble, metric, z)
+        ax.fill_between(days, low, high, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(days, probability, color=colour, label=ensemble.name, linewidth=1.6)
+    ax.set_ylim(-0.02, 1.02)
+    _date_axis(ax)
+    ax.set_ylabel("probability")
+    ax.set_title(f"{title} ({level:.0%} interval shaded)", fontsize=11)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    return figure
+
+
+def cumulative_probability(
+    ensemble: Ensemble, metric: str, z: float = 1.96
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
+    """Daily from the branch date to the horizon: the share of runs whose date *metric* is on
+    or before that day, with a Wilson interval (a missing metric or date: not reached)."""
+    days = pd.date_range(ensemble.branch, ensemble.horizon, freq="D")
+    n = ensemble.runs
+    column = ensemble.results.get(metric)
+    if column is not None and pd.api.types.is_datetime64_any_dtype(column.dtype):
+        reached = np.sort(column.dropna().to_numpy().astype("datetime64[D]"))
+    else:
+        reached = np.array([], dtype="datetime64[D]")
+    counts = np.searchsorted(reached, days.to_numpy().astype("datetime64[D]"), side="right")
+    p = counts / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return days, p, np.clip(centre - half, 0, p), np.clip(centre + half, p, 1)
+
+
+def distribution(ensembles: Sequence[Ensemble], metric: str = DISPLACED_METRIC) -> Figure:
+    """Histogram of a count (people displaced by default) per scenario, medians marked."""
+    figure = Figure(figsize=(8, 4.2), layout="constrained")
+    ax = figure.subplots()
+    samples = [_values(ensemble, metric) for ensemble in ensembles]
+    pooled = np.concatenate(samples) if samples else np.array([])
+    if not len(pooled):
+        raise ValueError(f"no values of {metric!r} to plot")
+    bins = np.histogram_bin_edges(pooled, bins=min(40, max(5, len(np.unique(pooled)))))
+    for ensemble, values, colour in zip(ensembles, samples, _colours(ensembles), strict=True):
+        if not len(values):
+            continue
+        weights = np.full(len(values), 1.0 / len(values))
+        ax.hist(values, bins=bins, weights=weights, histtype="stepfilled", alpha=0.25, color=colour)
+        ax.hist(values, bins=bins, weights=weights, histtype="step", color=colour, linewidth=1.4)
+        median = float(np.median(values))
+        ax.axvline(median, color=colour, linestyle="--", linewidth=1.2)
+        ax.plot([], [], color=colour, label=f"{ensemble.name} (median {median:,.0f})")
+    ax.set_xlabel(metric.replace("_", " "))
+    ax.set_ylabel("share of runs")
+    ax.set_title(f"Distribution of {metric.replace('_', ' ')} at the horizon", fontsize=11)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return figure
+
+
+def _values(ensemble: Ensemble, metric: str) -> np.ndarray:
+    column = ensemble.results.get(metric)
+    if column is None or not pd.api.types.is_numeric_dtype(column.dtype):
+        return np.array([], dtype=np.float64)
+    return column.dropna().to_numpy(dtype=np.float64)
+
+
+def _date_axis(ax) -> None:
+    locator = AutoDateLocator(maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def _colours(ensembles: Sequence[Ensemble]) -> list[str]:
+    return [COLOURS[i % len(COLOURS)] for i in range(len(ensembles))]
+
+
+def _label(name: str) -> str:
+    pair = name[len(RELATIONS_PREFIX) :].lstrip(":._ ")
+    return f"relations {pair}" if pair else "relations"

@@ -1,0 +1,202 @@
+"""Reports of ensembles: terminal tables, and a folder of CSV files, PNG plots and index.html.
+
+The statistics come from `simulator.summary`, the figures from `simulator.plots`; this module
+only lays them out.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+import pandas as pd
+from rich.table import Table
+
+from simulator import plots
+from simulator.ensemble import Ensemble
+from simulator.summary import compare, summarize
+
+
+def format_value(kind: str, value, decimals: int | None = None) -> str:
+    """A summary value as text: probabilities to 3 places, dates as ISO, numbers to *decimals*
+    places (default: three significant digits, at least the units)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if kind == "probability":
+        return f"{value:.3f}"
+    places = _decimals(value) if decimals is None else decimals
+    return f"{value:,.{places}f}"
+
+
+def format_estimate(kind: str, estimate, low, high) -> str:
+    """`0.421 [0.390, 0.452]`, the interval to the estimate's precision."""
+    if format_value(kind, estimate) == "-":
+        return "-"
+    places = _decimals(estimate) if kind == "number" else None
+    parts = (format_value(kind, v, places) for v in (estimate, low, high))
+    return "{} [{}, {}]".format(*parts)
+
+
+def format_difference(
+    kind: str, diff: float, low: float, high: float, places: int | None = None
+) -> str:
+    """`+0.120 [+0.080, +0.160]`, in days for dates, numbers to *places*; `-` when undefined."""
+    if math.isnan(diff):
+        return "-"
+    if kind == "probability":
+        return f"{diff:+.3f} [{low:+.3f}, {high:+.3f}]"
+    if kind == "date":
+        return f"{diff:+,.0f} d [{low:+,.0f}, {high:+,.0f}]"
+    places = _decimals(max(abs(low), abs(high))) if places is None else places
+    return f"{diff:+,.{places}f} [{low:+,.{places}f}, {high:+,.{places}f}]"
+
+
+def _decimals(value: float) -> int:
+    """Places that show three significant digits of *value* (none past the units above 100)."""
+    size = abs(float(value))
+    if size == 0 or not math.isfinite(size):
+        return 0
+    return int(min(6, max(0, 2 - math.floor(math.log10(size)))))
+
+
+def comparison(ensembles: Sequence[Ensemble], level: float = 0.95) -> pd.DataFrame:
+    """`summary.compare` of the ensembles' summaries (the first is the baseline)."""
+    return compare({e.name: summarize(e.results, level) for e in _unique(ensembles)}, level)
+
+
+def comparison_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """A `comparison` frame as text: a header and one row per (metric, statistic), each
+    scenario's estimate with its interval, then each other scenario's difference to the first."""
+    names = list(dict.fromkeys(table.index.get_level_values("scenario")))
+    header = ["metric", "statistic", *names, *(f"{n} - {names[0]}" for n in names[1:])]
+    keys = list(dict.fromkeys((m, s) for _, m, s in table.index))
+    rows = []
+    for metric, statistic in keys:
+        cells, diffs = [], []
+        for name in names:
+            key = (name, metric, statistic)
+            if key not in table.index:
+                cells.append("-")
+                diffs.append("-")
+                continue
+            row = table.loc[key]
+            cells.append(format_estimate(row["kind"], row["estimate"], row["low"], row["high"]))
+            places = _decimals(row["estimate"]) if row["kind"] == "number" else None
+            diffs.append(
+                format_difference(
+                    row["kind"], row["diff"], row["diff_low"], row["diff_high"], places
+                )
+            )
+        rows.append([metric, statistic, *cells, *diffs[1:]])
+    return header, rows
+
+
+def rich_table(table: pd.DataFrame, level: float = 0.95, title: str | None = None) -> Table:
+    """The comparison (or a single scenario's summary through `comparison`) for the terminal."""
+    header, rows = comparison_rows(table)
+    out = Table(title=title, caption=f"estimate [{level:.0%} interval]; dates as YYYY-MM-DD")
+    for index, name in enumerate(header):
+        out.add_column(name, justify="left" if index < 2 else "right", overflow="fold")
+    for row in rows:
+        out.add_row(*row)
+    return out
+
+
+def write_report(ensembles: Sequence[Ensemble], out: str | Path, level: float = 0.95) -> list[Path]:
+    """Write results.csv, summary.csv, the plots and index.html into *out*; return the paths.
+
+    results.csv has one row per run of each scenario (columns `scenario`, `run`, then the
+    metrics); summary.csv is the `comparison` frame. A plot whose data no scenario has (no
+    relations series, no displacement metric) is left out, and so not named.
+    """
+    ensembles = _unique(ensembles)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    results = pd.concat(
+        [e.results.reset_index().assign(scenario=e.name) for e in ensembles], ignore_index=True
+    )
+    results = results[["scenario", *[c for c in results.columns if c != "scenario"]]]
+    written.append(_save_csv(results, folder / "results.csv"))
+    table = comparison(ensembles, level)
+    written.append(_save_csv(table.reset_index(), folder / "summary.csv"))
+
+    figures = []
+    if plots.relations_series(ensembles):
+        figures.append(("relations.png", "Relations index", plots.fan_chart(ensembles)))
+    for name, metric, title in (
+        ("reintegration.png", plots.REINTEGRATION_METRIC, "Reintegration completed"),
+        ("war.png", plots.WAR_METRIC, "War resumed"),
+    ):
+        if any(metric in e.results for e in ensembles):
+            figure = plots.onset_probability(
+                ensembles, metric, f"P({title.lower()} by date)", level
+            )
+            figures.append((name, title, figure))
+    if any(len(plots._values(e, plots.DISPLACED_METRIC)) for e in ensembles):
+        figures.append(("displaced.png", "People displaced", plots.distribution(ensembles)))
+    for filename, _, figure in figures:
+        figure.savefig(folder / filename, dpi=110)
+        written.append(folder / filename)
+
+    page = folder / "index.html"
+    page.write_text(_html(ensembles, table, [(f, t) for f, t, _ in figures], level), "utf-8")
+    written.append(page)
+    return written
+
+
+def _save_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path
+
+
+def _unique(ensembles: Sequence[Ensemble]) -> list[Ensemble]:
+    """The ensembles with distinct names (`name (2)` for a repeat), as tables key on names."""
+    seen: dict[str, int] = {}
+    unique = []
+    for ensemble in ensembles:
+        count = seen[ensemble.name] = seen.get(ensemble.name, 0) + 1
+        unique.append(
+            ensemble if count == 1 else attrs.evolve(ensemble, name=f"{ensemble.name} ({count})")
+        )
+    return unique
+
+
+def _html(ensembles: list[Ensemble], table: pd.DataFrame, figures: list, level: float) -> str:
+    header, rows = comparison_rows(table)
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    runs = ", ".join(f"{esc(e.name)}: {e.runs:,} runs" for e in ensembles)
+    images = "".join(
+        f'<figure><img src="{esc(f)}" alt="{esc(t)}"><figcaption>{esc(t)}</figcaption></figure>'
+        for f, t in figures
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>diplosim: scenario comparison</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.85em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }}
+td:nth-child(-n+2), th:nth-child(-n+2) {{ text-align: left; }}
+th {{ background: #f2f2f2; }}
+img {{ max-width: 100%; }}
+figure {{ margin: 2em 0; }}
+</style></head><body>
+<h1>Scenario comparison</h1>
+<p>{runs}. Estimates with {level:.0%} intervals: probabilities (Wilson), medians
+(order statistics); differences to the first scenario (Newcombe for probabilities, normal
+approximation for medians; dates in days). <a href="results.csv">results.csv</a> has every run,
+<a href="summary.csv">summary.csv</a> this table.</p>
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+{images}
+</body></html>
+"""

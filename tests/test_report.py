@@ -1,0 +1,176 @@
+"""Summary statistics against numpy, intervals, differences, and the report folder."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.ensemble import Ensemble, SeedRoot, monthly_days
+from simulator.report import comparison, comparison_rows, format_estimate, write_report
+from simulator.summary import (
+    QUANTILE_COLUMNS,
+    QUANTILES,
+    compare,
+    difference,
+    median_interval,
+    summarize,
+    wilson,
+)
+
+
+def outcome_frame(runs: int, seed: int, war_rate: float = 0.3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    war = rng.random(runs) < war_rate
+    onset = pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 900, runs), unit="D")
+    done = rng.random(runs) < 0.6
+    completed = pd.to_datetime("2026-01-01") + pd.to_timedelta(rng.integers(0, 1500, runs), "D")
+    return pd.DataFrame(
+        {
+            "war_resumed": war,
+            "war_resumed_date": pd.Series(onset).where(war),
+            "reintegration_completed": pd.Series(completed).where(done),
+            "displaced": rng.poisson(80_000, runs),
+            "casualties": pd.Series(rng.poisson(300, runs)).where(war).astype("Int64"),
+            "relations.ARM-AZE": rng.normal(-2.0, 1.5, runs),
+            "never": np.full(runs, np.nan),
+        },
+        index=pd.RangeIndex(runs, name="run"),
+    )
+
+
+def make_ensemble(name: str, runs: int, seed: int, war_rate: float = 0.3) -> Ensemble:
+    start, horizon = date(2020, 9, 27), date(2030, 12, 31)
+    days = monthly_days(start, date(2025, 1, 1), horizon)
+    rng = np.random.default_rng(seed)
+    drift = rng.normal(0, 0.3, (runs, 1))
+    paths = np.cumsum(drift + rng.normal(0, 1, (runs, len(days))), axis=1).astype(np.float32)
+    return Ensemble(
+        name=name,
+        start=start,
+        horizon=horizon,
+        branch=date(2025, 1, 1),
+        seed=SeedRoot.of(seed),
+        days=days,
+        results=outcome_frame(runs, seed, war_rate),
+        series={"relations:ARM-AZE": paths, "war": (paths < -5).astype(np.float32)},
+    )
+
+
+def test_summary_matches_numpy_on_the_results_frame():
+    frame = outcome_frame(997, 1)
+    summary = summarize(frame)
+    war = summary.loc[("war_resumed", "probability")]
+    assert war["estimate"] == pytest.approx(np.mean(frame["war_resumed"]))
+    assert war["n"] == 997
+    displaced = summary.loc[("displaced", "median")]
+    np.testing.assert_allclose(
+        [displaced[c] for c in QUANTILE_COLUMNS], np.quantile(frame["displaced"], QUANTILES)
+    )
+    assert displaced["mean"] == pytest.approx(frame["displaced"].mean())
+    casualties = summary.loc[("casualties", "median")]
+    present = frame["casualties"].dropna().to_numpy(dtype=float)
+    assert casualties["n"] == len(present)
+    assert casualties["estimate"] == pytest.approx(np.median(present))
+    occurred = summary.loc[("reintegration_completed", "probability")]
+    assert occurred["estimate"] == pytest.approx(frame["reintegration_completed"].notna().mean())
+    dated = summary.loc[("reintegration_completed", "median")]
+    days = frame["reintegration_completed"].dropna().to_numpy().astype("datetime64[D]")
+    expected = np.quantile(days.astype(np.int64), 0.5, method="inverted_cdf")
+    assert dated["estimate"] == pd.Timestamp(np.datetime64(int(expected), "D"))
+    assert summary.loc[("never", "probability"), "estimate"] == 0.0
+
+
+def test_intervals_contain_their_estimate_and_probabilities_are_in_0_1():
+    summary = summarize(outcome_frame(301, 2))
+    for (_, statistic), row in summary.iterrows():
+        assert row["low"] <= row["estimate"] <= row["high"]
+        if statistic == "probability":
+            assert 0.0 <= row["low"] <= row["estimate"] <= row["high"] <= 1.0
+
+
+@given(st.integers(0, 500), st.integers(1, 500), st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+def test_wilson_stays_in_0_1_around_the_proportion(successes, trials, level):
+    successes = min(successes, trials)
+    low, high = wilson(successes, trials, level)
+    assert 0.0 <= low <= successes / trials <= high <= 1.0
+
+
+def test_wilson_matches_the_published_value():
+    # 81 of 263 (Newcombe 1998, Table I): 0.2553 to 0.3662
+    assert wilson(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=300))
+def test_the_median_interval_contains_the_median(values):
+    ordered = np.sort(np.asarray(values))
+    low, high = median_interval(ordered)
+    assert low <= np.median(ordered) <= high
+
+
+def test_the_median_interval_covers_the_true_median_about_95_percent_of_the_time():
+    rng = np.random.default_rng(0)
+    hits = sum(
+        low <= 0.0 <= high
+        for low, high in (median_interval(np.sort(rng.normal(size=101))) for _ in range(2000))
+    )
+    assert 0.93 <= hits / 2000 <= 0.98
+
+
+def test_difference_of_proportions_is_newcombes_interval():
+    # Newcombe 1998, example (e): 56/70 - 48/80 = 0.2000, hybrid score 0.0524 to 0.3339
+    base = summarize(pd.DataFrame({"x": np.arange(80) < 48})).loc[("x", "probability")]
+    other = summarize(pd.DataFrame({"x": np.arange(70) < 56})).loc[("x", "probability")]
+    assert difference(base, other) == pytest.approx((0.2, 0.0524, 0.3339), abs=1e-4)
+
+
+def test_difference_of_medians_and_dates_in_days():
+    a, b = outcome_frame(2000, 3), outcome_frame(2000, 4)
+    b["displaced"] += 1000
+    b["war_resumed_date"] += pd.Timedelta(days=60)
+    table = compare({"a": summarize(a), "b": summarize(b)})
+    shifted = table.loc[("b", "displaced", "median")]
+    assert shifted["diff_low"] < shifted["diff"] < shifted["diff_high"]
+    assert shifted["diff_low"] < 1000 < shifted["diff_high"]
+    dated = table.loc[("b", "war_resumed_date", "median")]
+    assert dated["diff_low"] < 60 < dated["diff_high"]
+    assert math.isnan(table.loc[("a", "displaced", "median"), "diff"])
+
+
+def test_the_side_by_side_rows_show_each_scenario_and_its_difference():
+    ensembles = [make_ensemble("base", 400, 5), make_ensemble("other", 400, 6, war_rate=0.6)]
+    header, rows = comparison_rows(comparison(ensembles))
+    assert header == ["metric", "statistic", "base", "other", "other - base"]
+    war = next(r for r in rows if r[:2] == ["war_resumed", "probability"])
+    assert war[2].startswith("0.") and war[4].startswith("+0.")
+    assert format_estimate("probability", 0.5, 0.4, 0.6) == "0.500 [0.400, 0.600]"
+
+
+def test_the_report_writes_every_file_it_names_and_no_plot_is_blank(tmp_path):
+    ensembles = [make_ensemble("base", 300, 7), make_ensemble("other", 200, 8, war_rate=0.7)]
+    written = write_report(ensembles, tmp_path / "report")
+    names = {path.name for path in written}
+    expected = {"results.csv", "summary.csv", "index.html"}
+    assert expected | {"relations.png", "reintegration.png", "war.png", "displaced.png"} == names
+    for path in written:
+        assert path.is_file() and path.stat().st_size > 0
+        if path.suffix == ".png":
+            pixels = matplotlib.image.imread(path)
+            assert pixels.ndim == 3 and pixels.var() > 0
+    page = (tmp_path / "report" / "index.html").read_text()
+    for name in names - {"index.html"}:
+        assert name in page
+    results = pd.read_csv(tmp_path / "report" / "results.csv")
+    assert len(results) == 500 and list(results.columns[:2]) == ["scenario", "run"]
+
+
+def test_the_same_name_twice_is_told_apart(tmp_path):
+    twice = [make_ensemble("same", 50, 1), make_ensemble("same", 50, 2)]
+    header, _ = comparison_rows(comparison(twice))
+    assert header[2:4] == ["same", "same (2)"]
