@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from simulator.store.sqlite import _DDL  # noqa: E402
 
 BATCH = 1000
 TARGET = 0.5
-STREAM = "bench"
+STREAM = "bench"  # the plain table's stream
 ACTORS = ("ARM", "AZE", "RUS", "TUR", "UN", "EU", "ICRC", "USA")
 REGIONS = ("NK", "Lachin", "Syunik")
 
@@ -104,31 +105,32 @@ def batches(pool: list, total: int):
         done += size
 
 
-def bench_ours(url: str, pool: list[events.Event], total: int) -> tuple[float, float]:
-    store = open_store(url)
-    try:
-        version = store.version(STREAM)
-        started = time.perf_counter()
-        for chunk in batches(pool, total):
-            store.append(STREAM, chunk, expected_version=version)
-            version += len(chunk)
-        append_rate = total / (time.perf_counter() - started)
-
-        started = time.perf_counter()
-        read = 0
-        for record in store.read_all():
-            record.event  # noqa: B018 - decoding is what is measured
-            read += 1
-        read_rate = read / (time.perf_counter() - started)
-    finally:
-        store.close()
-    if read != total:
-        raise SystemExit(f"read {read} events back, appended {total}: is the store fresh?")
-    return append_rate, read_rate
+def ours_append(store, pool: list[events.Event], total: int) -> tuple[float, int]:
+    """Rate of `append` and the position of the first event appended."""
+    stream = f"bench/{uuid.uuid4().hex}"  # a new stream: the store need not be empty
+    version = 0
+    first = None
+    started = time.perf_counter()
+    for chunk in batches(pool, total):
+        positions = store.append(stream, chunk, expected_version=version)
+        version += len(chunk)
+        first = positions[0] if first is None else first
+    return total / (time.perf_counter() - started), first
 
 
-def bench_plain(path: str, pool: list[events.Event], total: int) -> tuple[float, float]:
-    db = sqlite3.connect(path, isolation_level=None)
+def ours_read(store, first: int, total: int) -> float:
+    started = time.perf_counter()
+    read = 0
+    for record in store.read_all(from_position=first):
+        record.event  # noqa: B018 - decoding is what is measured
+        read += 1
+    rate = read / (time.perf_counter() - started)
+    if read < total:
+        raise SystemExit(f"read {read} events back, appended {total}")
+    return rate
+
+
+def plain_append(db: sqlite3.Connection, pool: list[events.Event], total: int) -> float:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(_DDL)
@@ -164,21 +166,21 @@ def bench_plain(path: str, pool: list[events.Event], total: int) -> tuple[float,
         db.execute("BEGIN IMMEDIATE")
         db.executemany(insert, rows)
         db.execute("COMMIT")
-    append_rate = total / (time.perf_counter() - started)
+    return total / (time.perf_counter() - started)
 
+
+def plain_read(db: sqlite3.Connection) -> float:
     loads = json.loads
     started = time.perf_counter()
     read = 0
     for row in db.execute("SELECT * FROM events ORDER BY position"):
         loads(row[8])
         read += 1
-    read_rate = read / (time.perf_counter() - started)
-    db.close()
-    return append_rate, read_rate
+    return read / (time.perf_counter() - started)
 
 
-def report(name: str, append_rate: float, read_rate: float) -> None:
-    rates = f"append {append_rate:>10,.0f} events/s   read+decode {read_rate:>10,.0f} events/s"
+def report(name: str, append_rate: float, read_rate: float, read: str = "read+decode") -> None:
+    rates = f"append {append_rate:>10,.0f} events/s   {read:<11} {read_rate:>10,.0f} events/s"
     print(f"{name:<6} {rates}")
 
 
@@ -192,18 +194,33 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.store or f"sqlite:///{os.path.join(tmp, 'ours.db')}"
         print(f"{args.events:,} events, batches of {BATCH:,}, store {url}")
-        ours_append, ours_read = bench_ours(url, pool, args.events)
-        report("ours", ours_append, ours_read)
-        if not url.startswith("sqlite:///"):
-            print("plain sqlite3 comparison skipped: the store is not SQLite")
-            return 0
-        plain_append, plain_read = bench_plain(os.path.join(tmp, "plain.db"), pool, args.events)
-        report("plain", plain_append, plain_read)
-        append_ratio, read_ratio = ours_append / plain_append, ours_read / plain_read
-        for name, ratio in (("append", append_ratio), ("read+decode", read_ratio)):
-            verdict = "ok" if ratio >= TARGET else "BELOW TARGET"
-            print(f"{name:<12} ours/plain = {ratio:6.1%}   (target >= {TARGET:.0%})  {verdict}")
-        return 0 if append_ratio >= TARGET and read_ratio >= TARGET else 1
+        store = open_store(url)
+        plain = (
+            None
+            if not url.startswith("sqlite:///")
+            else sqlite3.connect(os.path.join(tmp, "plain.db"), isolation_level=None)
+        )
+        try:
+            # Appends, then reads, the two halves back to back: a machine whose load changes
+            # during the run skews both alike.
+            ours_append_rate, first = ours_append(store, pool, args.events)
+            plain_append_rate = plain and plain_append(plain, pool, args.events)
+            ours_read_rate = ours_read(store, first, args.events)
+            plain_read_rate = plain and plain_read(plain)
+        finally:
+            store.close()
+            if plain is not None:
+                plain.close()
+    report("ours", ours_append_rate, ours_read_rate)
+    if plain is None:
+        print("plain sqlite3 comparison skipped: the store is not SQLite")
+        return 0
+    report("plain", plain_append_rate, plain_read_rate, read="read+json")
+    ratios = (ours_append_rate / plain_append_rate, ours_read_rate / plain_read_rate)
+    for name, ratio in zip(("append", "read+decode"), ratios, strict=True):
+        verdict = "ok" if ratio >= TARGET else "BELOW TARGET"
+        print(f"{name:<12} ours/plain = {ratio:6.1%}   (target >= {TARGET:.0%})  {verdict}")
+    return 0 if min(ratios) >= TARGET else 1
 
 
 if __name__ == "__main__":
