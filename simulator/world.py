@@ -214,7 +214,7 @@ class RunningState(_Reads):
         """Move the state's day to *day* (the relations index is read as of it)."""
         if self.day is not None and day < self.day:
             raise EventError(
-                f"event dated {day} comes after the state's day {self.day}: "
+                f"event dated {day} comes before the state's day {self.day}: "
                 "events must be folded in date order"
             )
         self.day = day
