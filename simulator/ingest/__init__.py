@@ -1,0 +1,193 @@
+"""Real event data into the store: GDELT, ICEWS and ACLED files as catalogue events.
+
+    summary = import_file("events.csv", "gdelt", store, "gdelt", ActorTable.load("actors.toml"))
+
+Rows are read with `csv` one at a time and appended in batches (each with `expected_version`),
+so memory stays flat however long the file is. Importing a file again adds nothing: the row
+identities already in the stream are read once first and skipped. A row that cannot be
+imported is refused with its line and the reason, and the rest goes on. See docs/ingest.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
+from types import ModuleType
+
+import attrs
+
+from simulator.errors import DiplosimError, EventError
+from simulator.events import Event
+from simulator.ingest import acled, gdelt, icews
+from simulator.ingest.actors import ActorsTableError, ActorTable
+from simulator.ingest.mapping import Refused, identity
+from simulator.store import EventStore
+
+__all__ = [
+    "FORMATS",
+    "ActorTable",
+    "ActorsTableError",
+    "IngestError",
+    "Summary",
+    "export_rows",
+    "import_file",
+    "known_identities",
+]
+
+FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (gdelt, icews, acled)}
+BATCH_SIZE = 5000
+KEPT_REFUSALS = 100  # refusals a Summary lists; all of them are counted and passed on
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # ACLED notes and GDELT URLs can be long
+
+
+class IngestError(DiplosimError):
+    """A file cannot be imported at all (unreadable, not of its format)."""
+
+
+@attrs.define
+class Summary:
+    """What an import did: rows `read`, `imported` (by event type in `types`), `skipped` as
+    already in the stream, `refused` (the first `KEPT_REFUSALS` as (line, reason) pairs)."""
+
+    path: str
+    format: str
+    stream: str
+    read: int = 0
+    imported: int = 0
+    skipped: int = 0
+    refused: int = 0
+    types: Counter = attrs.field(factory=Counter)
+    refusals: list[tuple[int, str]] = attrs.field(factory=list)
+
+
+def _layout(fmt: str) -> ModuleType:
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise IngestError(f"unknown format {fmt!r} (known: {', '.join(sorted(FORMATS))})") from None
+
+
+def known_identities(store: EventStore, stream: str, fmt: str) -> set:
+    """The identities of *fmt* rows already in *stream* (read once, record by record)."""
+    layout = _layout(fmt)
+    prefix = f"{fmt}:"
+    cut = len(prefix)
+    found: set = set()
+    for record in store.read(stream):
+        ident = identity(record.event)
+        if ident is not None and ident.startswith(prefix):
+            found.add(layout.key(ident[cut:]))
+    return found
+
+
+def import_file(
+    path: str,
+    fmt: str,
+    store: EventStore,
+    stream: str,
+    actors: ActorTable | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    encoding: str = "utf-8-sig",
+    on_refused: Callable[[int, str], None] | None = None,
+) -> Summary:
+    """Import the *fmt* file at *path* into *stream* of *store* and say what was done.
+
+    Each refused row is passed to *on_refused* (line, reason) as it is met. IngestError when
+    the file cannot be read or is not of the format; store errors pass through (the batches
+    appended before stay, and importing again resumes where it stopped).
+    """
+    layout = _layout(fmt)
+    if type(batch_size) is not int or batch_size < 1:
+        raise IngestError(f"batch size must be a whole number >= 1 (got {batch_size!r})")
+    actors = actors if actors is not None else ActorTable()
+    known = known_identities(store, stream, fmt)
+    version = store.version(stream)
+    summary = Summary(path, fmt, stream)
+    try:
+        f = open(path, encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except LookupError:
+        raise IngestError(f"unknown encoding {encoding!r}") from None
+    with f:  # opened apart so that only opening errors become "cannot read"
+        rows = _rows(f, layout.DIALECT, path)
+        first = next(rows, None)
+        if first is None:
+            return summary
+        try:
+            index, header = layout.columns(first[1], f"{path} line {first[0]}")
+        except Refused as exc:
+            raise IngestError(str(exc)) from None
+        convert = layout.converter(index, actors, known)
+        width = len(first[1])
+        batch: list[Event] = []
+        for line, fields in rows if header else chain([first], rows):
+            summary.read += 1
+            try:
+                if len(fields) != width:
+                    raise Refused(f"expected {width} columns, got {len(fields)}")
+                event = convert(fields)
+            except (Refused, EventError) as exc:
+                _refuse(summary, line, str(exc), on_refused)
+                continue
+            if event is None:
+                summary.skipped += 1
+                continue
+            batch.append(event)
+            if len(batch) >= batch_size:
+                version = _append(store, stream, batch, version, summary)
+                batch = []
+        _append(store, stream, batch, version, summary)
+    return summary
+
+
+def _rows(f, dialect: dict, path: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each non-blank row of the open file *f*."""
+    if dialect.get("quoting") == csv.QUOTE_NONE:
+        # No quoting means a row is a line: splitting it is faster than csv and means the same.
+        delimiter = dialect["delimiter"]
+        for line, text in enumerate(f, 1):
+            text = text.rstrip("\r\n")
+            if text:
+                yield line, text.split(delimiter)
+        return
+    reader = csv.reader(f, **dialect)
+    try:
+        for fields in reader:
+            if fields:  # a blank line is no row
+                yield reader.line_num, fields
+    except csv.Error as exc:
+        raise IngestError(f"{path} line {reader.line_num}: {exc}") from None
+
+
+def _refuse(summary: Summary, line: int, reason: str, on_refused) -> None:
+    summary.refused += 1
+    if len(summary.refusals) < KEPT_REFUSALS:
+        summary.refusals.append((line, reason))
+    if on_refused is not None:
+        on_refused(line, reason)
+
+
+def _append(store: EventStore, stream: str, batch: list[Event], version: int, summary) -> int:
+    if not batch:
+        return version
+    store.append(stream, batch, expected_version=version)
+    summary.imported += len(batch)
+    summary.types.update(type(e).__name__ for e in batch)
+    return version + len(batch)
+
+
+def export_rows(events: Iterable[Event], fmt: str) -> Iterator[dict[str, str]]:
+    """The key columns (`<format>.KEY_COLUMNS`) of the *fmt* rows *events* were imported from;
+    events that came from elsewhere are passed over."""
+    layout = _layout(fmt)
+    prefix = f"{fmt}:"
+    for event in events:
+        ident = identity(event)
+        if ident is not None and ident.startswith(prefix):
+            yield layout.export(event, ident[len(prefix) :])
