@@ -1,0 +1,171 @@
+"""`diplosim relations`: the relations index of a pair over time, from any streams, as a monthly
+table and a plot (the index as `world` computes it: decayed sum of Goldstein weights)."""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from simulator import world
+from simulator.errors import DiplosimError
+from simulator.events import Event
+from simulator.store import EventStore, open_store
+
+
+class RelationsError(DiplosimError):
+    """The pair, dates or streams asked for cannot be shown."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "relations",
+        help="the relations index of a pair over time (monthly table, optional plot)",
+        description="Print the relations index of a pair at each month's end for one or more "
+        "streams (recorded, imported or simulated), and plot it day by day.",
+    )
+    parser.add_argument(
+        "--store", help="store URL (default: $DIPLOSIM_STORE, else sqlite:///diplosim.db)"
+    )
+    parser.add_argument(
+        "--stream", required=True, action="append", dest="streams", help="stream (repeatable)"
+    )
+    parser.add_argument("--pair", required=True, help="two actor ids, e.g. AAA,BBB")
+    parser.add_argument(
+        "--half-life",
+        type=float,
+        default=world.DEFAULT_HALF_LIFE_DAYS,
+        help=f"half-life of the index in days (default {world.DEFAULT_HALF_LIFE_DAYS:g})",
+    )
+    parser.add_argument("--from", dest="start", type=_date, help="first day (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="end", type=_date, help="last day (YYYY-MM-DD)")
+    parser.add_argument("--plot", help="write a PNG plot of the daily index here")
+    parser.set_defaults(handler=run_relations)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """ "A,B" as the pair (A, B); RelationsError unless two distinct non-empty ids."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+        raise RelationsError(f"--pair must be two different actor ids, e.g. AAA,BBB (got {text!r})")
+    return parts[0], parts[1]
+
+
+def pair_events(store: EventStore, stream: str, pair: tuple[str, str]) -> list[Event]:
+    """The events of *stream* naming both actors of *pair*, in date order (stable)."""
+    a, b = pair
+    # Cheap test on the stored JSON before decoding: an event naming both has both strings.
+    needles = [json.dumps(a, ensure_ascii=False), json.dumps(b, ensure_ascii=False)]
+    found = []
+    for record in store.read(stream):
+        payload = record.payload
+        if needles[0] in payload and needles[1] in payload:
+            event = record.event
+            names = event.actors()
+            if a in names and b in names:
+                found.append(event)
+    found.sort(key=lambda e: e.occurred_at)
+    return found
+
+
+def relations_series(
+    events: Iterable[Event],
+    pair: tuple[str, str],
+    days: Sequence[date],
+    half_life_days: float = world.DEFAULT_HALF_LIFE_DAYS,
+) -> list[float]:
+    """The relations index of *pair* on each of *days* (ascending) after *events* (date-ordered),
+    folded with `world.RunningState`: each day's value counts the events up to that day."""
+    a, b = pair
+    state = world.RunningState(half_life_days=half_life_days)
+    pending = iter(events)
+    upcoming = next(pending, None)
+    values = []
+    for day in days:
+        while upcoming is not None and upcoming.occurred_at <= day:
+            state.apply(upcoming)
+            upcoming = next(pending, None)
+        values.append(state.relations(a, b, day))
+    return values
+
+
+def month_ends(start: date, end: date) -> list[date]:
+    """The last day of every month from *start*'s to *end*'s (the last one is *end* itself)."""
+    ends = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        ends.append(date(year, month, calendar.monthrange(year, month)[1]))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    ends[-1] = min(ends[-1], end)
+    return ends
+
+
+def run_relations(args: argparse.Namespace) -> int:
+    pair = parse_pair(args.pair)
+    if not 0.0 < args.half_life < float("inf"):
+        raise RelationsError(f"--half-life must be a number of days > 0 (got {args.half_life:g})")
+    with open_store(args.store) as store:
+        for stream in args.streams:
+            if store.version(stream) == 0:
+                raise RelationsError(f"stream {stream!r} of {store.url} holds no events")
+        found = {stream: pair_events(store, stream, pair) for stream in args.streams}
+    dated = [e.occurred_at for evs in found.values() for e in evs]
+    if not dated and (args.start is None or args.end is None):
+        print(f"no events between {pair[0]} and {pair[1]} in {', '.join(args.streams)}")
+        return 0
+    start = args.start or min(dated)
+    end = args.end or max(dated)
+    if end < start:
+        raise RelationsError(f"--to {end} comes before --from {start}")
+    ends = month_ends(start, end)
+    table = {s: relations_series(evs, pair, ends, args.half_life) for s, evs in found.items()}
+    print(f"relations index {pair[0]}-{pair[1]}, half-life {args.half_life:g} days")
+    width = max(12, *(len(s) + 2 for s in args.streams))
+    print("month   " + "".join(f"{s:>{width}}" for s in args.streams))
+    for i, day in enumerate(ends):
+        print(f"{day:%Y-%m} " + "".join(f"{table[s][i]:>{width}.2f}" for s in args.streams))
+    if args.plot:
+        days = [start + timedelta(n) for n in range((end - start).days + 1)]
+        series = {s: relations_series(evs, pair, days, args.half_life) for s, evs in found.items()}
+        plot(series, days, pair, args.half_life, args.plot)
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def plot(
+    series: dict[str, list[float]],
+    days: list[date],
+    pair: tuple[str, str],
+    half_life_days: float,
+    path: str,
+) -> None:
+    """Write a PNG of each stream's daily index of *pair* to *path*."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    try:
+        for stream, values in series.items():
+            ax.plot(days, values, label=stream, linewidth=1.2)
+        ax.axhline(0.0, color="grey", linewidth=0.6)
+        ax.set_title(f"Relations index {pair[0]}-{pair[1]} (half-life {half_life_days:g} days)")
+        ax.set_ylabel("decayed sum of Goldstein weights")
+        ax.legend(loc="best")
+        fig.autofmt_xdate()
+        try:
+            fig.savefig(path, dpi=120)
+        except OSError as exc:
+            raise RelationsError(f"cannot write plot {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
