@@ -13,16 +13,26 @@ import numpy as np
 import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from simulator.ensemble import Ensemble
 from simulator.summary import z_value
 
 RELATIONS_PREFIX = "relations"
-WAR_METRIC = "war_resumed_date"
-REINTEGRATION_METRIC = "reintegration_completed"
-DISPLACED_METRIC = "displaced"
+# The metrics the standard plots read, each the first of its names that the results have.
+WAR_METRICS = ("war_resumed_on", "war_resumed_date")
+REINTEGRATION_METRICS = ("reintegration_completed_on", "reintegration_completed")
+DISPLACED_METRICS = ("displaced_total", "displaced_at_horizon", "displaced")  # every one there
 BANDS = ((0.05, 0.95), (0.25, 0.75))
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+def find_metric(ensembles: Sequence[Ensemble], names: Sequence[str]) -> str | None:
+    """The first of *names* that is a column of any ensemble's results, or None."""
+    for name in names:
+        if any(name in ensemble.results.columns for ensemble in ensembles):
+            return name
+    return None
 
 
 def relations_series(ensembles: Sequence[Ensemble]) -> list[str]:
@@ -106,33 +116,42 @@ def cumulative_probability(
     return days, p, np.clip(centre - half, 0, p), np.clip(centre + half, p, 1)
 
 
-def distribution(ensembles: Sequence[Ensemble], metric: str = DISPLACED_METRIC) -> Figure:
-    """Histogram of a count (people displaced by default) per scenario, medians marked."""
-    figure = Figure(figsize=(8, 4.2), layout="constrained")
-    ax = figure.subplots()
-    samples = [_values(ensemble, metric) for ensemble in ensembles]
-    pooled = np.concatenate(samples) if samples else np.array([])
-    if not len(pooled):
-        raise ValueError(f"no values of {metric!r} to plot")
-    bins = np.histogram_bin_edges(pooled, bins=min(40, max(5, len(np.unique(pooled)))))
-    for ensemble, values, colour in zip(ensembles, samples, _colours(ensembles), strict=True):
-        if not len(values):
-            continue
-        weights = np.full(len(values), 1.0 / len(values))
-        ax.hist(values, bins=bins, weights=weights, histtype="stepfilled", alpha=0.25, color=colour)
-        ax.hist(values, bins=bins, weights=weights, histtype="step", color=colour, linewidth=1.4)
-        median = float(np.median(values))
-        ax.axvline(median, color=colour, linestyle="--", linewidth=1.2)
-        ax.plot([], [], color=colour, label=f"{ensemble.name} (median {median:,.0f})")
-    ax.set_xlabel(metric.replace("_", " "))
-    ax.set_ylabel("share of runs")
-    ax.set_title(f"Distribution of {metric.replace('_', ' ')} at the horizon", fontsize=11)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+def distribution(ensembles: Sequence[Ensemble], metrics: Sequence[str]) -> Figure:
+    """Histograms of counts (e.g. people displaced), one panel per metric, one outline per
+    scenario, medians dashed."""
+    metrics = [m for m in metrics if any(len(numbers(e, m)) for e in ensembles)]
+    if not metrics:
+        raise ValueError("no values to plot")
+    figure = Figure(figsize=(8, 3.4 * len(metrics) + 0.4), layout="constrained")
+    axes = figure.subplots(len(metrics), 1, squeeze=False)[:, 0]
+    for ax, metric in zip(axes, metrics, strict=True):
+        samples = [numbers(ensemble, metric) for ensemble in ensembles]
+        pooled = np.concatenate(samples)
+        low, high = pooled.min(), pooled.max()
+        if low == high:  # one value in every run: a bar of visible width around it
+            low, high = low - max(1.0, abs(low) * 0.01), high + max(1.0, abs(high) * 0.01)
+        bins = np.linspace(low, high, min(40, max(5, len(np.unique(pooled)))) + 1)
+        colours = _colours(ensembles)
+        for ensemble, values, colour in zip(ensembles, samples, colours, strict=True):
+            if not len(values):
+                continue
+            weights = np.full(len(values), 1.0 / len(values))
+            for style, alpha in (("stepfilled", 0.25), ("step", 1.0)):
+                ax.hist(values, bins, weights=weights, histtype=style, alpha=alpha, color=colour)
+            median = float(np.median(values))
+            ax.axvline(median, color=colour, linestyle="--", linewidth=1.2)
+            ax.plot([], [], color=colour, label=f"{ensemble.name} (median {median:,.0f})")
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.set_xlabel(metric.replace("_", " "))
+        ax.set_ylabel("share of runs")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    figure.suptitle("People displaced: distribution over runs", fontsize=11)
     return figure
 
 
-def _values(ensemble: Ensemble, metric: str) -> np.ndarray:
+def numbers(ensemble: Ensemble, metric: str) -> np.ndarray:
+    """The values of the number *metric* over the runs that have one."""
     column = ensemble.results.get(metric)
     if column is None or not pd.api.types.is_numeric_dtype(column.dtype):
         return np.array([], dtype=np.float64)

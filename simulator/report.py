@@ -130,17 +130,19 @@ def write_report(ensembles: Sequence[Ensemble], out: str | Path, level: float = 
     figures = []
     if plots.relations_series(ensembles):
         figures.append(("relations.png", "Relations index", plots.fan_chart(ensembles)))
-    for name, metric, title in (
-        ("reintegration.png", plots.REINTEGRATION_METRIC, "Reintegration completed"),
-        ("war.png", plots.WAR_METRIC, "War resumed"),
+    for name, candidates, title in (
+        ("reintegration.png", plots.REINTEGRATION_METRICS, "Reintegration completed"),
+        ("war.png", plots.WAR_METRICS, "War resumed"),
     ):
-        if any(metric in e.results for e in ensembles):
+        metric = plots.find_metric(ensembles, candidates)
+        if metric is not None:
             figure = plots.onset_probability(
                 ensembles, metric, f"P({title.lower()} by date)", level
             )
             figures.append((name, title, figure))
-    if any(len(plots._values(e, plots.DISPLACED_METRIC)) for e in ensembles):
-        figures.append(("displaced.png", "People displaced", plots.distribution(ensembles)))
+    counts = plots.DISPLACED_METRICS
+    if any(len(plots.numbers(e, metric)) for e in ensembles for metric in counts):
+        figures.append(("displaced.png", "People displaced", plots.distribution(ensembles, counts)))
     for filename, _, figure in figures:
         figure.savefig(folder / filename, dpi=110)
         written.append(folder / filename)
