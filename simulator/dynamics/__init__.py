@@ -9,10 +9,13 @@ of the defaults are in `docs/model.md`. Rates are per year, delays in days, shar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 
 import attrs
 
-ROLES = ("region", "state", "authority", "kin_state", "peacekeeper", "mediator", "donor")
+from simulator.errors import ScenarioError
+
+ROLES = ("region", "state", "authority", "kin_state", "peacekeeper", "mediator", "donor", "front")
 
 
 def _at_least(low: float):
@@ -88,6 +91,7 @@ class Parameters:
     peacekeeper: str = _role_field()
     mediator: str = _role_field()
     donor: str = _role_field()
+    front: str = _role_field()  # the region of fighting between the states (default: region)
 
     # shared
     recheck_days: float = _days(30.0)
@@ -139,12 +143,84 @@ class Parameters:
     return_share: float = _fraction(0.1)
 
     # reintegration
-    reintegration_rate: float = _rate(1.5)
+    reintegration_rate: float = _rate(1.0)
     reintegration_control_share: float = _fraction(0.99)
     reintegration_guarantee_weight: float = _factor(2.0)
     reintegration_population_floor: float = _fraction(0.3)
 
     # normalisation
-    talks_rate: float = _rate(4.0)
+    talks_rate: float = _rate(3.0)
     accusation_rate: float = _rate(6.0)
-    peace_rate: float = _rate(0.08)
+    peace_rate: float = _rate(0.06)
+
+
+# Each process: its name (causation "process:<name>"), and the roles it needs besides `region`
+# and `state`, which every process needs. "opponent" is `authority` or `kin_state`, either.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "escalation": ("opponent",),
+    "ceasefire": ("opponent",),
+    "blockade": ("authority",),
+    "aid": ("donor",),
+    "peacekeepers": ("peacekeeper",),
+    "displacement": (),
+    "reintegration": (),
+    "normalisation": ("kin_state",),
+}
+
+
+def processes(params: Parameters) -> list[tuple[str, Callable]]:
+    """The processes to run, in a fixed order: those whose optional roles are set."""
+    from simulator.dynamics import conflict, normalisation, people, support
+
+    table = {
+        "escalation": conflict.escalation,
+        "ceasefire": conflict.ceasefire,
+        "blockade": conflict.blockade,
+        "aid": support.aid,
+        "peacekeepers": support.peacekeepers,
+        "displacement": people.displacement,
+        "reintegration": people.reintegration,
+        "normalisation": normalisation.normalisation,
+    }
+    if not params.enabled:
+        return []
+    chosen = []
+    for name, needs in NEEDS.items():
+        if all(_has(params, role) for role in needs):
+            chosen.append((name, table[name]))
+    return chosen
+
+
+def _has(params: Parameters, role: str) -> bool:
+    if role == "opponent":
+        return bool(params.authority or params.kin_state)
+    return bool(getattr(params, role))
+
+
+def check_roles(
+    params: Parameters, actors: Mapping[str, str], regions: Mapping[str, str], where: str
+) -> None:
+    """ScenarioError unless the roles the enabled dynamics need are declared ids of *where*."""
+    if not params.enabled:
+        return
+
+    def fail(what: str) -> None:
+        raise ScenarioError(f"{where}: [dynamics] {what}")
+
+    if not params.region:
+        fail("region is not set (the contested region's id expected)")
+    if params.region not in regions:
+        fail(f"region = {params.region!r} is not a declared region ({', '.join(regions)})")
+    if not params.state:
+        fail("state is not set (the id of the state the region is contested by expected)")
+    if not (params.authority or params.kin_state):
+        fail("neither authority nor kin_state is set (the escalation needs an opponent)")
+    if params.front and params.front not in regions:
+        fail(f"front = {params.front!r} is not a declared region ({', '.join(regions)})")
+    for role in ROLES[1:-1]:
+        value = getattr(params, role)
+        if value and value not in actors:
+            fail(f"{role} = {value!r} is not a declared actor ({', '.join(actors)})")
+    sides = [x for x in (params.state, params.authority, params.kin_state) if x]
+    if len(set(sides)) != len(sides):
+        fail("state, authority and kin_state must be distinct actors")
