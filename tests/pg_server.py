@@ -102,6 +102,9 @@ class Server:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
             "-c max_connections=60 -c shared_buffers=64MB"
+            # A throwaway server never survives a machine crash anyway: skip the disk flushes
+            # (the tests kill clients, never the server, so what they check is unaffected).
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
@@ -123,15 +126,20 @@ class Server:
         return f"{url}?options={quote(options)}" if options else url
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    """The session's PostgreSQL server (skipped when there is none, failed in CI)."""
+def require_bindir() -> Path:
+    """The server binaries' directory; without them skip the test, or fail it in CI."""
     bindir = find_bindir()
     if bindir is None:
         if _in_ci():
             pytest.fail(f"CI=true and no PostgreSQL server found. {HOW_TO_RUN}")
         pytest.skip(HOW_TO_RUN)
-    server = Server(bindir)
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (skipped when there is none, failed in CI)."""
+    server = Server(require_bindir())
     try:
         server.start()
     except Exception:

@@ -12,12 +12,14 @@ transaction ends, also when the writer dies: the server rolls its transaction ba
 
 from __future__ import annotations
 
+import json
 import threading
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import errors as pg_errors
 
+from simulator import codec
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.store.base import GENESIS, EventStore, chain
 
@@ -50,7 +52,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _VERSION_SQL = "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = %s"
-_LAST_SQL = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+# The stream's next version and the log's last position and hash, in one round trip.
+_HEAD_SQL = (
+    "SELECT (SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = %s), "
+    "last.position, last.hash FROM (SELECT 1) AS one LEFT JOIN "
+    "(SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) AS last ON true"
+)
+_SLICE = 100
 _COPY_SQL = f"COPY events ({_COLUMNS}) FROM STDIN"
 _STREAM_PAGE_SQL = (
     f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND version >= %s ORDER BY version LIMIT %s"
@@ -64,27 +72,47 @@ _TYPES_PAGE_SQL = (
 # Code point order, as Python's sorted(), whatever the database's collation.
 _STREAMS_SQL = 'SELECT DISTINCT stream COLLATE "C" FROM events ORDER BY 1'
 
+# PostgreSQL text cannot hold NUL. A causation with a NUL (or starting with ESC) is stored as
+# ESC + its JSON string, which can; every other causation is stored as it is.
+_ESCAPE = "\x1b"
+
+
+def _escape(cause: str) -> str:
+    return _ESCAPE + codec.dumps(cause)
+
+
+def _unescape(stored: str) -> str:
+    try:
+        cause = json.loads(stored[1:])
+    except ValueError:
+        return stored  # not written by `_escape`: left as found, for verify() to report
+    return cause if isinstance(cause, str) else stored
+
 
 def redact(url: str) -> str:
     """*url* with any password replaced by `***`, fit for messages and logs."""
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            user, _, hosts = netloc.rpartition("@")
-            if ":" in user:
-                user = user.split(":", 1)[0] + ":***"
-            netloc = f"{user}@{hosts}"
-        query = urlencode(
-            [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)], safe="/,:"
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:
-        return url.split("@")[-1]
+        return url.rpartition("@")[2]
+    netloc = parts.netloc
+    user, at, hosts = netloc.rpartition("@")
+    if at and ":" in user:
+        netloc = f"{user.partition(':')[0]}:***@{hosts}"
+    query = "&".join(
+        "password=***" if item.partition("=")[0] == "password" else item
+        for item in parts.query.split("&")
+    )
+    shown = f"{parts.scheme}://{netloc}{parts.path}"
+    return shown + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def _reason(exc: Exception) -> str:
     """The server's or the driver's message on one line."""
+    diag = getattr(exc, "diag", None)
+    primary = diag.message_primary if diag is not None else None
+    if primary:
+        return primary
     return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
@@ -133,9 +161,6 @@ class PostgresStore(EventStore):
             )
 
     def _append_rows(self, stream, prepared, expected_version, recorded_at):
-        for index, (_, _, _, cause, _) in enumerate(prepared):
-            if cause is not None and (not isinstance(cause, str) or "\x00" in cause):
-                raise StoreError(f"event {index}: causation must be text without NUL ({cause!r})")
         with self._lock:
             try:
                 return self._append_locked(stream, prepared, expected_version, recorded_at)
@@ -150,21 +175,31 @@ class PostgresStore(EventStore):
     def _append_locked(self, stream, prepared, expected_version, recorded_at):
         db = self._db
         with db.transaction(), db.cursor() as cur:
-            # The lock comes first, in its own statement: the reads below then take a snapshot
+            # The lock comes first, in its own statement: the read below then takes a snapshot
             # that already holds every append committed before ours.
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            (current,) = cur.execute(_VERSION_SQL, (stream,)).fetchone()
+            current, last_position, previous = cur.execute(_HEAD_SQL, (stream,)).fetchone()
             if expected_version is not None and expected_version != current:
                 raise ConcurrencyError(
                     f"stream {stream!r} is at version {current}, not {expected_version}"
                 )
-            last = cur.execute(_LAST_SQL).fetchone()
-            position, previous = (last[0] + 1, last[1]) if last else (0, GENESIS)
-            rows = chain(stream, current, position, previous, prepared, recorded_at)
+            position = 0 if last_position is None else last_position + 1
+            previous = previous or GENESIS
+            # Chained a slice at a time and streamed: the server inserts one slice while the
+            # next is hashed (for speed; the rows and the chain are those of one `chain` call).
             with cur.copy(_COPY_SQL) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return [row[0] for row in rows]
+                for start in range(0, len(prepared), _SLICE):
+                    rows = chain(
+                        stream, current + start, position + start, previous,
+                        prepared[start : start + _SLICE], recorded_at,
+                    )  # fmt: skip
+                    for row in rows:
+                        cause = row[7]
+                        if cause is not None and ("\x00" in cause or cause[:1] == _ESCAPE):
+                            row = (*row[:7], _escape(cause), *row[8:])
+                        copy.write_row(row)
+                    previous = rows[-1][9]
+        return list(range(position, position + len(prepared)))
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
         with self._lock:
@@ -175,10 +210,16 @@ class PostgresStore(EventStore):
 
     def _page(self, stream, start, types, limit):
         if stream is not None:
-            return self._query(_STREAM_PAGE_SQL, (stream, start, limit))
-        if types is None:
-            return self._query(_ALL_PAGE_SQL, (start, limit))
-        return self._query(_TYPES_PAGE_SQL, (start, list(types), limit))
+            rows = self._query(_STREAM_PAGE_SQL, (stream, start, limit))
+        elif types is None:
+            rows = self._query(_ALL_PAGE_SQL, (start, limit))
+        else:
+            rows = self._query(_TYPES_PAGE_SQL, (start, list(types), limit))
+        for index, row in enumerate(rows):
+            cause = row[7]
+            if cause is not None and cause[:1] == _ESCAPE:
+                rows[index] = (*row[:7], _unescape(cause), *row[8:])
+        return rows
 
     def version(self, stream: str) -> int:
         return self._query(_VERSION_SQL, (stream,))[0][0]
