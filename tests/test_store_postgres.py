@@ -1,0 +1,261 @@
+"""The store contract on the PostgreSQL backend, plus what only a shared server can show.
+
+Each store lives in a schema of its own in the session's throwaway server (tests/pg_server.py);
+without PostgreSQL these tests are skipped, except in CI.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import re
+import threading
+import time
+from urllib.parse import unquote
+
+import psycopg
+import pytest
+
+from simulator.errors import ConcurrencyError, StoreError
+from simulator.store import open_store
+from simulator.store.postgres import PostgresStore, _escape, redact
+from tests import pg_server as server_module
+from tests.store_contract import make_contract_tests, offensive
+
+_server: dict = {}
+_numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _shared_server(pg_server):
+    admin = psycopg.connect(pg_server.url(), autocommit=True)
+    _server.update(server=pg_server, admin=admin)
+    yield
+    admin.close()
+    _server.clear()
+
+
+def _schema_of(url: str) -> str:
+    return re.search(r"search_path=(\w+)", unquote(url)).group(1)
+
+
+def fresh():
+    name = f"contract{next(_numbers)}"
+    _server["admin"].execute(f"CREATE SCHEMA {name}")  # a generated identifier
+    return open_store(_server["server"].url(f"-csearch_path={name}"))
+
+
+def reopen(store):
+    store.close()
+    return open_store(store.url)
+
+
+def discard(store):
+    store.close()
+    _server["admin"].execute(f"DROP SCHEMA {_schema_of(store.url)} CASCADE")
+
+
+def tamper(store, position, column, value):
+    # *column* is one of the contract's fixed column names; the value is a parameter, written
+    # as the store writes it (a causation holding NUL is stored escaped).
+    if column == "causation" and isinstance(value, str) and "\x00" in value:
+        value = _escape(value)
+    with psycopg.connect(store.url, autocommit=True) as db:
+        db.execute(f"UPDATE events SET {column} = %s WHERE position = %s", (value, position))
+
+
+globals().update(
+    make_contract_tests("Postgres", fresh, tamper=tamper, reopen=reopen, discard=discard)
+)
+
+
+@pytest.fixture
+def raw(pg_url):
+    """Direct SQL on the test store's schema."""
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        yield db
+
+
+def test_the_schema_is_created_on_first_use_with_its_guards(pg_url, raw):
+    open_store(pg_url).close()
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    constraints = raw.execute(
+        "SELECT contype, array_agg(a.attname::text ORDER BY a.attname) FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+        "WHERE c.conrelid = 'events'::regclass GROUP BY c.oid, contype"
+    ).fetchall()
+    assert sorted(constraints) == [("p", ["position"]), ("u", ["stream", "version"])]
+    indexes = {
+        r[0] for r in raw.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'events'")
+    }
+    assert "events_by_type" in indexes
+    open_store(pg_url).close()  # a second open finds the schema and leaves it be
+
+
+@pytest.mark.parametrize("cause", ["NUL\x00", "\x00", "\x1bescape", "\x1b", '\x1b"x"', "plain"])
+def test_a_causation_postgresql_text_cannot_hold_is_stored_exactly(pg_url, raw, cause):
+    with open_store(pg_url) as store:
+        store.append("a", [offensive(1), offensive(2)], causation=[cause, "next"])
+        assert [r.causation for r in store.read("a")] == [cause, "next"]
+        assert [r.causation for r in store.read_all()] == [cause, "next"]
+        assert store.verify().ok
+        (stored,) = raw.execute("SELECT causation FROM events WHERE position = 0").fetchone()
+        assert stored == (cause if cause == "plain" else _escape(cause))
+        raw.execute("UPDATE events SET causation = %s WHERE position = 0", (stored + "x",))
+        assert store.verify().first_bad_position == 0
+
+
+def test_a_store_from_a_newer_diplosim_is_refused(pg_url, raw):
+    open_store(pg_url).close()
+    raw.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 99, newer than this diplosim"):
+        open_store(pg_url)
+
+
+def test_two_stores_on_one_database_see_each_others_appends(pg_url):
+    with open_store(pg_url) as one, open_store(pg_url) as two:
+        one.append("a", [offensive(1)], expected_version=0)
+        assert [r.event for r in two.read("a")] == [offensive(1)]
+        with pytest.raises(ConcurrencyError, match="at version 1, not 0"):
+            two.append("a", [offensive(2)], expected_version=0)
+        assert two.append("a", [offensive(2)], expected_version=1) == [1]
+        assert one.verify().checked == 2
+
+
+def _open_and_append(url, start, queue):
+    start.wait()
+    with open_store(url) as store:
+        store.append("a", [offensive(1)])
+        queue.put("ok")
+
+
+def test_many_first_opens_at_once_create_the_schema_once(pg_url):
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=_open_and_append, args=(pg_url, start, queue)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert [queue.get(timeout=5) for _ in workers] == ["ok"] * 4
+    with open_store(pg_url) as store:
+        assert store.verify().checked == 4
+
+
+def test_appends_wait_for_the_append_lock(pg_url):
+    with open_store(pg_url) as store, psycopg.connect(pg_url) as other:
+        store.append("a", [offensive(1)])
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (store._lock_key,))  # other's txn
+        done = []
+        writer = threading.Thread(target=lambda: done.append(store.append("a", [offensive(2)])))
+        writer.start()
+        time.sleep(0.3)
+        assert done == [], "an append went ahead while another writer held the lock"
+        other.commit()
+        writer.join(10)
+        assert done == [[1]]
+
+
+def test_a_failed_insert_rolls_back_the_whole_batch(pg_url, raw):
+    with open_store(pg_url) as store:
+        store.append("a", [offensive(1)])
+        raw.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN IF NEW.version = 3 THEN RAISE EXCEPTION 'refused'; END IF; "
+            "RETURN NEW; END $$"
+        )
+        raw.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+        with pytest.raises(StoreError, match="cannot write to .*refused"):
+            store.append("a", [offensive(2), offensive(3), offensive(4)], expected_version=1)
+        assert [r.version for r in store.read("a")] == [0]
+        assert store.append("a", [offensive(2)], expected_version=1) == [1]
+        assert store.verify().ok
+
+
+def test_a_lost_connection_is_a_store_error(pg_url, raw):
+    store = PostgresStore(pg_url)
+    store.append("a", [offensive(1)])
+    pid = store._db.info.backend_pid
+    raw.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreError, match="cannot (write to|read) postgresql://") as caught:
+        store.append("a", [offensive(2)])
+        store.version("a")
+    assert "\n" not in str(caught.value)
+    assert open_store(pg_url).version("a") == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://someone:s3cret@127.0.0.1:1/diplosim", "failed"),
+        ("postgresql://postgres:s3cret@127.0.0.1:{port}/no_such_db", "no_such_db"),
+        ("postgresql://127.0.0.1:{port}/diplosim?password=s3cret&sslmode=nonsense", "sslmode"),
+    ],
+)
+def test_a_url_that_does_not_open_is_named_without_its_password(pg_server, url, reason):
+    url = url.format(port=pg_server.port)
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    message = str(caught.value)
+    assert message.startswith(f"cannot open store {redact(url)}: ")
+    assert reason in message
+    assert "s3cret" not in message and "\n" not in message
+
+
+def test_redact_hides_passwords_only():
+    assert (
+        redact("postgresql://u:pw@h:5/db?sslmode=require")
+        == "postgresql://u:***@h:5/db?sslmode=require"
+    )
+    assert redact("postgres://u@h/db?password=pw") == "postgres://u@h/db?password=***"
+    assert redact("postgresql:///db") == "postgresql:///db"
+
+
+def test_an_append_only_role_can_write_and_read_but_not_rewrite(pg_server, pg_url, raw):
+    open_store(pg_url).close()
+    schema = _schema_of(pg_url)
+    raw.execute("DROP ROLE IF EXISTS writer")
+    raw.execute("CREATE ROLE writer LOGIN")
+    raw.execute(f"GRANT USAGE ON SCHEMA {schema} TO writer")
+    raw.execute(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA {schema} TO writer")
+    url = pg_url.replace("postgres@", "writer@")
+    with open_store(url) as store:
+        assert store.append("a", [offensive(1), offensive(2)], expected_version=0) == [0, 1]
+        assert store.verify().ok
+    with psycopg.connect(url) as db, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        db.execute("UPDATE events SET payload = '{}'")
+    raw.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM writer")
+    raw.execute(f"REVOKE ALL ON SCHEMA {schema} FROM writer")
+    raw.execute("DROP ROLE writer")
+
+
+def test_user_values_reach_the_server_only_as_parameters(pg_server, pg_url_factory):
+    marker = "m4rk'; DROP TABLE events; --"
+    url = pg_url_factory(log_statement="all")
+    with open_store(url) as store:
+        store.append(marker, [offensive(1)], causation=[marker], expected_version=0)
+        assert store.version(marker) == 1
+        assert [r.stream for r in store.read(marker)] == [marker]
+        assert list(store.read_all(types=[marker])) == []
+    time.sleep(0.2)  # the server's log is written asynchronously
+    entries = re.split(r"\n(?=\d{4}-\d\d-\d\d )", pg_server.log.read_text())
+    statements = [e for e in entries if " LOG:  statement: " in e or " LOG:  execute " in e]
+    parameters = [e for e in entries if " DETAIL:  parameters: " in e]
+    assert statements and not [e for e in statements if marker in e]
+    assert [e for e in parameters if marker.replace("'", "''") in e]  # it did travel, as data
+
+
+def test_without_the_server_the_tests_skip_with_how_to_run_them(monkeypatch):
+    monkeypatch.setattr(server_module, "find_bindir", lambda: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install postgresql"):
+        server_module.require_bindir()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true and no PostgreSQL server"):
+        server_module.require_bindir()
