@@ -1,0 +1,49 @@
+"""`diplosim run`: the summary, the events as JSON Lines, and storing a run once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from simulator import codec
+from simulator.cli import main
+from simulator.engine import simulate
+from simulator.scenario import load_scenario
+from simulator.store import open_store
+
+RECORDED = str(Path(__file__).resolve().parent.parent / "scenarios" / "nagorno_karabakh.toml")
+
+
+def test_summary_names_the_branch_and_the_metrics(capsys):
+    assert main(["run", RECORDED, "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "branch     2024-" in out and "recorded" in out
+    assert "war_resumed" in out and "relations:ARM-AZE" in out
+
+
+def test_events_are_the_runs_events_one_a_line(capsys):
+    assert main(["run", RECORDED, "--seed", "7", "--events"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    run = simulate(load_scenario(RECORDED), 7)
+    assert [codec.from_dict(json.loads(line)) for line in lines] == run.events
+
+
+def test_a_run_is_stored_once(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert main(["run", RECORDED, "--seed", "3", "--store", url]) == 0
+    assert main(["run", RECORDED, "--seed", "3", "--store", url]) == 0
+    assert "already stored" in capsys.readouterr().out
+    run = simulate(load_scenario(RECORDED), 3)
+    with open_store(url) as store:
+        assert list(store.events(run.stream)) == run.events
+        assert [r.causation for r in store.read(run.stream)] == run.causes
+
+
+def test_a_bad_role_is_one_line_and_exit_2(tmp_path, capsys):
+    head, table = Path(RECORDED).read_text(encoding="utf-8").split("[dynamics]")
+    text = head + "[dynamics]" + table.replace('state = "AZE"', 'state = "XXX"')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "state = 'XXX' is not a declared actor" in err
