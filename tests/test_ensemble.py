@@ -169,3 +169,44 @@ def two_kinds(scenario, seed):
 def test_a_bad_number_of_runs_is_refused(runs):
     with pytest.raises(ValueError, match="runs must be"):
         run_ensemble(TOY, runs, 1, simulate=toy_simulate)
+
+
+# --- with the engine, on the recorded case ----------------------------------------------------
+
+RECORDED = "scenarios/nagorno_karabakh.toml"
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    from simulator import load_scenario
+
+    return load_scenario(RECORDED)
+
+
+def test_every_executor_gives_identical_results(recorded):
+    from distributed import Client, LocalCluster
+
+    inline = run_ensemble(recorded, 20, 99, workers=1)
+    assert_same(inline, run_ensemble(recorded, 20, 99, workers=2, chunk_size=3))
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        assert_same(inline, run_ensemble(recorded, 20, 99, dask=client, chunk_size=4))
+    assert inline.results["war_resumed"].dtype == bool
+
+
+def test_a_stored_run_replays_to_the_same_path(recorded, tmp_path):
+    from simulator.engine import simulate
+
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    run_ensemble(recorded, 4, 5, workers=1, store=store)
+    stream = f"run/{recorded.name}/2"
+    assert stream in store.streams()
+    again = simulate(recorded, SeedRoot.of(5).child(2))
+    records = list(store.read(stream))
+    assert [r.event for r in records] == again.events
+    assert [r.causation for r in records] == again.causes
+    assert store.verify().ok

@@ -34,9 +34,9 @@ def outcome_frame(runs: int, seed: int, war_rate: float = 0.3) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "war_resumed": war,
-            "war_resumed_date": pd.Series(onset).where(war),
-            "reintegration_completed": pd.Series(completed).where(done),
-            "displaced": rng.poisson(80_000, runs),
+            "war_resumed_on": pd.Series(onset).where(war),
+            "reintegration_completed_on": pd.Series(completed).where(done),
+            "displaced_total": rng.poisson(80_000, runs),
             "casualties": pd.Series(rng.poisson(300, runs)).where(war).astype("Int64"),
             "relations.ARM-AZE": rng.normal(-2.0, 1.5, runs),
             "never": np.full(runs, np.nan),
@@ -69,19 +69,19 @@ def test_summary_matches_numpy_on_the_results_frame():
     war = summary.loc[("war_resumed", "probability")]
     assert war["estimate"] == pytest.approx(np.mean(frame["war_resumed"]))
     assert war["n"] == 997
-    displaced = summary.loc[("displaced", "median")]
+    displaced = summary.loc[("displaced_total", "median")]
     np.testing.assert_allclose(
-        [displaced[c] for c in QUANTILE_COLUMNS], np.quantile(frame["displaced"], QUANTILES)
+        [displaced[c] for c in QUANTILE_COLUMNS], np.quantile(frame["displaced_total"], QUANTILES)
     )
-    assert displaced["mean"] == pytest.approx(frame["displaced"].mean())
+    assert displaced["mean"] == pytest.approx(frame["displaced_total"].mean())
     casualties = summary.loc[("casualties", "median")]
     present = frame["casualties"].dropna().to_numpy(dtype=float)
     assert casualties["n"] == len(present)
     assert casualties["estimate"] == pytest.approx(np.median(present))
-    occurred = summary.loc[("reintegration_completed", "probability")]
-    assert occurred["estimate"] == pytest.approx(frame["reintegration_completed"].notna().mean())
-    dated = summary.loc[("reintegration_completed", "median")]
-    days = frame["reintegration_completed"].dropna().to_numpy().astype("datetime64[D]")
+    occurred = summary.loc[("reintegration_completed_on", "probability")]
+    assert occurred["estimate"] == pytest.approx(frame["reintegration_completed_on"].notna().mean())
+    dated = summary.loc[("reintegration_completed_on", "median")]
+    days = frame["reintegration_completed_on"].dropna().to_numpy().astype("datetime64[D]")
     expected = np.quantile(days.astype(np.int64), 0.5, method="inverted_cdf")
     assert dated["estimate"] == pd.Timestamp(np.datetime64(int(expected), "D"))
     assert summary.loc[("never", "probability"), "estimate"] == 0.0
@@ -132,15 +132,15 @@ def test_difference_of_proportions_is_newcombes_interval():
 
 def test_difference_of_medians_and_dates_in_days():
     a, b = outcome_frame(2000, 3), outcome_frame(2000, 4)
-    b["displaced"] += 1000
-    b["war_resumed_date"] += pd.Timedelta(days=60)
+    b["displaced_total"] += 1000
+    b["war_resumed_on"] += pd.Timedelta(days=60)
     table = compare({"a": summarize(a), "b": summarize(b)})
-    shifted = table.loc[("b", "displaced", "median")]
+    shifted = table.loc[("b", "displaced_total", "median")]
     assert shifted["diff_low"] < shifted["diff"] < shifted["diff_high"]
     assert shifted["diff_low"] < 1000 < shifted["diff_high"]
-    dated = table.loc[("b", "war_resumed_date", "median")]
+    dated = table.loc[("b", "war_resumed_on", "median")]
     assert dated["diff_low"] < 60 < dated["diff_high"]
-    assert math.isnan(table.loc[("a", "displaced", "median"), "diff"])
+    assert math.isnan(table.loc[("a", "displaced_total", "median"), "diff"])
 
 
 def test_the_side_by_side_rows_show_each_scenario_and_its_difference():
@@ -174,3 +174,73 @@ def test_the_same_name_twice_is_told_apart(tmp_path):
     twice = [make_ensemble("same", 50, 1), make_ensemble("same", 50, 2)]
     header, _ = comparison_rows(comparison(twice))
     assert header[2:4] == ["same", "same (2)"]
+
+
+# --- the command line, with the engine ----------------------------------------------------------
+
+RECORDED = "scenarios/nagorno_karabakh.toml"
+
+
+@pytest.fixture(scope="module")
+def alternative(tmp_path_factory):
+    """The recorded case with twice the escalation rate, as a scenario file."""
+    import attrs
+
+    from simulator import load_scenario
+    from simulator.scenario import dump_scenario
+
+    recorded = load_scenario(RECORDED)
+    hotter = attrs.evolve(
+        recorded,
+        name="Escalation doubled",
+        dynamics=attrs.evolve(recorded.dynamics, escalation_rate=0.5),
+    )
+    path = tmp_path_factory.mktemp("scenarios") / "escalation.toml"
+    path.write_text(dump_scenario(hotter), "utf-8")
+    return path
+
+
+def test_compare_prints_the_table_and_writes_the_report(alternative, tmp_path, capsys):
+    from simulator.cli import main
+
+    out = tmp_path / "report"
+    argv = ["compare", RECORDED, str(alternative), "--runs", "16", "--seed", "4", "--out", str(out)]
+    assert main([*argv, "--workers", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "Escalation doubled" in printed and "war_resumed" in printed and "seed 4" in printed
+    for name in ("results.csv", "summary.csv", "index.html", "relations.png", "war.png"):
+        assert (out / name).is_file()
+    for png in out.glob("*.png"):
+        assert matplotlib.image.imread(png).var() > 0
+    results = pd.read_csv(out / "results.csv")
+    assert sorted(results["scenario"].unique()) == [
+        "Escalation doubled",
+        "Nagorno-Karabakh 2020-2024",
+    ]
+    assert len(results) == 32
+
+
+def test_the_ensemble_command_runs_one_scenario_on_a_local_dask_cluster(capsys):
+    import argparse
+
+    from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario")
+    parser.add_argument("--seed", type=int)  # a command's own option is kept, not doubled
+    add_ensemble_arguments(parser)
+    args = parser.parse_args(
+        [RECORDED, "--runs", "8", "--seed", "2", "--dask", "local", "--workers", "2"]
+    )
+    assert run_ensemble_command(args) == 0
+    assert "8 runs per scenario, seed 2" in capsys.readouterr().out
+
+
+def test_bad_arguments_are_one_line_errors(capsys, tmp_path):
+    from simulator.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["compare", RECORDED, "--runs", "0"])
+    assert "expected a whole number >= 1" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "missing.toml"), "--runs", "2"]) == 2
+    assert capsys.readouterr().err.startswith("diplosim: error:")

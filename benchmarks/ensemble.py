@@ -1,0 +1,98 @@
+"""Ensemble throughput: the recorded case on one worker and on all cores.
+
+    python benchmarks/ensemble.py [--runs N] [--workers N] [--scenario PATH]
+
+Runs the same ensemble (seed 1) in-process, then on a local process pool of --workers (default:
+all cores), checks that both give identical results, and prints runs/s, the speed-up and the
+peak memory: the parent's peak resident set plus --workers times the largest worker's peak (an
+upper bound of the whole ensemble's). Targets (on 2 cores): 10,000 runs in <= 60 s, speed-up
+>= 1.7, peak memory < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from simulator import load_scenario  # noqa: E402
+from simulator.ensemble import run_ensemble  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = 60.0
+TARGET_RUNS = 10_000
+TARGET_SPEEDUP = 1.7
+TARGET_MEMORY_MB = 1024.0
+
+
+def peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0  # Linux reports kilobytes
+
+
+def timed(scenario, runs: int, workers: int):
+    began = time.perf_counter()
+    ensemble = run_ensemble(scenario, runs, 1, workers=workers, progress=False)
+    return ensemble, time.perf_counter() - began
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=TARGET_RUNS)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "nagorno_karabakh.toml"))
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario)
+    print(
+        f"{scenario.name}: {args.runs:,} runs, 1 worker vs {args.workers} ({os.cpu_count()} cores)"
+    )
+
+    single, single_seconds = timed(scenario, args.runs, 1)
+    print(f"  1 worker : {single_seconds:7.1f} s  {args.runs / single_seconds:8.1f} runs/s")
+    parallel, parallel_seconds = timed(scenario, args.runs, args.workers)
+    print(
+        f"  {args.workers} workers: {parallel_seconds:7.1f} s  "
+        f"{args.runs / parallel_seconds:8.1f} runs/s"
+    )
+    pd.testing.assert_frame_equal(single.results, parallel.results)
+    for name, values in single.series.items():
+        np.testing.assert_array_equal(values, parallel.series[name])
+    print("  identical results on both executors")
+
+    speedup = single_seconds / parallel_seconds
+    projected = parallel_seconds * TARGET_RUNS / args.runs
+    held = single.results.memory_usage(deep=True).sum() + sum(
+        a.nbytes for a in single.series.values()
+    )
+    parent, child = peak_mb(resource.RUSAGE_SELF), peak_mb(resource.RUSAGE_CHILDREN)
+    memory = parent + args.workers * child
+    print(f"  collected: {held / args.runs:,.0f} bytes per run ({held / 2**20:.1f} MB)")
+    print(
+        f"  speed-up        {speedup:6.2f}   target >= {TARGET_SPEEDUP}   "
+        f"{verdict(speedup >= TARGET_SPEEDUP)}"
+    )
+    print(
+        f"  10,000 runs     {projected:6.1f} s target <= {TARGET_SECONDS:.0f} s "
+        f"({args.workers} workers{'' if args.runs == TARGET_RUNS else ', projected'})   "
+        f"{verdict(projected <= TARGET_SECONDS)}"
+    )
+    print(
+        f"  peak memory     {memory:6.0f} MB (parent {parent:.0f} + {args.workers} x worker "
+        f"{child:.0f})   target < {TARGET_MEMORY_MB:.0f} MB   {verdict(memory < TARGET_MEMORY_MB)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""`diplosim compare SCENARIO...`: ensembles of scenarios side by side, and a report folder.
+
+`add_ensemble_arguments(parser)` and `run_ensemble_command(args)` are the ensemble half of any
+command: `compare` uses them for several scenarios, `run --runs N` for one.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from simulator.errors import DiplosimError
+
+DEFAULT_RUNS = 1000
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="run ensembles of scenarios and compare their outcomes",
+        description=(
+            "Run an ensemble of each scenario (the same seed for each) and print each one's "
+            "outcome metrics with intervals beside the first scenario's, with the differences "
+            "and their uncertainty. --out DIR also writes results.csv, summary.csv, PNG plots "
+            "and index.html."
+        ),
+    )
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML files")
+    add_ensemble_arguments(parser)
+    parser.set_defaults(handler=run_ensemble_command, runs=DEFAULT_RUNS)
+
+
+def add_ensemble_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --runs, --seed, --out, --workers, --dask, --store and --level to *parser*, leaving
+    out any option it already has (a command may define --store or --seed for itself)."""
+    options = [
+        ("--runs", {"type": _positive, "metavar": "N", "help": "runs per scenario"}),
+        ("--seed", {"type": _seed, "metavar": "S", "help": "ensemble seed (default: random)"}),
+        ("--out", {"type": Path, "metavar": "DIR", "help": "write results, plots, index.html"}),
+        (
+            "--workers",
+            {
+                "type": _positive,
+                "metavar": "N",
+                "help": "processes (default: all cores; 1: in-process)",
+            },
+        ),
+        (
+            "--dask",
+            {"metavar": "ADDR", "help": "run on Dask: a scheduler address, or 'local'"},
+        ),
+        ("--store", {"metavar": "URL", "help": "write every run's events to this event store"}),
+        (
+            "--level",
+            {"type": _level, "default": 0.95, "help": "confidence level (default: 0.95)"},
+        ),
+    ]
+    # argparse has no public way to ask whether an option exists; this mapping is stable.
+    taken = parser._option_string_actions
+    for flag, spec in options:
+        if flag not in taken:
+            parser.add_argument(flag, **spec)
+
+
+def run_ensemble_command(args: argparse.Namespace) -> int:
+    """Run the ensembles the parsed *args* ask for (`scenarios` or `scenario`), print the
+    table, write the report when `--out` is given; return the exit code."""
+    from rich.console import Console
+
+    from simulator.ensemble import SeedRoot, run_ensemble
+    from simulator.report import comparison, rich_table, write_report
+    from simulator.scenario import load_scenario
+
+    paths = getattr(args, "scenarios", None) or [args.scenario]
+    scenarios = [load_scenario(str(path)) for path in paths]
+    runs = getattr(args, "runs", None) or DEFAULT_RUNS
+    level = getattr(args, "level", 0.95)
+    seed = getattr(args, "seed", None)
+    if seed is None:  # drawn once, so every scenario shares it and the user can repeat it
+        seed = SeedRoot.of(None).entropy
+    console = Console()
+    ensembles = []
+    for scenario in scenarios:
+        try:
+            ensembles.append(
+                run_ensemble(
+                    scenario,
+                    runs,
+                    seed,
+                    workers=getattr(args, "workers", None),
+                    dask=getattr(args, "dask", None),
+                    store=getattr(args, "store", None),
+                )
+            )
+        except OSError as exc:  # a Dask scheduler that cannot be reached, a pool that fails
+            where = f" at {args.dask}" if getattr(args, "dask", None) else ""
+            raise DiplosimError(f"cannot run the ensemble{where}: {exc}") from None
+    title = " vs ".join(e.name for e in ensembles)
+    console.print(rich_table(comparison(ensembles, level), level, title=title))
+    console.print(f"{runs:,} runs per scenario, seed {seed}")
+    out = getattr(args, "out", None)
+    if out is not None:
+        try:
+            written = write_report(ensembles, out, level)
+        except OSError as exc:
+            raise DiplosimError(f"cannot write the report to {out}: {exc}") from None
+        console.print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 (got {text!r})")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (got {text!r})")
+    return value
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a level in (0, 1), e.g. 0.9 (got {text!r})")
+    return value
