@@ -56,9 +56,9 @@ def error_of(tmp_path, text: str) -> str:
     path = write(tmp_path, text)
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message.removeprefix(f"{path}:")
+    lines = str(caught.value).splitlines()
+    assert lines == list(caught.value.problems)
+    return lines[0].removeprefix(f"{path}:")
 
 
 def test_a_good_file_loads_with_its_events_in_order(tmp_path):

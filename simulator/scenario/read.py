@@ -1,0 +1,347 @@
+"""The shape of each table: parsed TOML -> the arguments of `Scenario`, or its problems.
+
+One reader per top-level table in `TABLES`, in the order they are read; a new table of the
+format is a new entry there. Readers check keys and types; the meaning of the whole (dates in
+range, declared actors, interventions that match) is `Scenario`'s to check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import attrs
+
+from simulator import codec, events
+from simulator.dynamics import Parameters
+from simulator.errors import CodecError, EventError
+from simulator.scenario.interventions import ACTIONS, Intervention, Match
+from simulator.scenario.problems import Collector, Invalid, KeyPath, listing, render_path, suggest
+from simulator.scenario.value import Ensemble
+
+Reader = Callable[[Any, dict[str, Any], Collector], None]
+
+DATE = "a TOML date like 2020-09-27, without quotes"
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, dict):
+        return "table"
+    if type(value) is date:
+        return "date"
+    names = {str: "string", int: "integer", float: "float", list: "array"}
+    return names.get(type(value), "date-time" if hasattr(value, "hour") else "value")
+
+
+def a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+def table(value: Any, path: KeyPath) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Invalid(path, f"is {a(kind_of(value))} (a table [{render_path(path)}] expected)")
+    return value
+
+
+def known_keys(found: Collector, table: dict[str, Any], path: KeyPath, allowed, what: str) -> None:
+    for key in table:
+        if key not in allowed:
+            found.add(
+                path + (key,),
+                f"unknown {what} ({suggest(key, allowed)}expected one of: {listing(allowed)})",
+            )
+
+
+def required(table: dict[str, Any], path: KeyPath, key: str) -> Any:
+    if key not in table:
+        raise Invalid(path + (key,), f"missing (required in [{render_path(path)}])")
+    return table[key]
+
+
+def typed(value: Any, path: KeyPath, kind: type, expected: str) -> Any:
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is date:
+        ok = type(value) is date
+    if not ok:
+        raise Invalid(path, f"{value!r} is {a(kind_of(value))} ({expected} expected)")
+    return value
+
+
+def _strings(value: Any, path: KeyPath, expected: str) -> tuple[str, ...]:
+    """A string or an array of strings, as a tuple."""
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list):
+        raise Invalid(path, f"{value!r} is {a(kind_of(value))} ({expected} expected)")
+    for index, item in enumerate(value):
+        typed(item, path + (index,), str, "a string")
+    return tuple(value)
+
+
+# --- the tables ------------------------------------------------------------------------------
+
+
+def read_scenario(value: Any, out: dict[str, Any], found: Collector) -> None:
+    path: KeyPath = ("scenario",)
+    head = table(value, path)
+    known_keys(found, head, path, ("name", "description", "start", "horizon"), "key")
+    checks = (
+        ("name", lambda: typed(required(head, path, "name"), path + ("name",), str, "a string")),
+        (
+            "description",
+            lambda: typed(head.get("description", ""), path + ("description",), str, "a string"),
+        ),
+        ("start", lambda: typed(required(head, path, "start"), path + ("start",), date, DATE)),
+        (
+            "horizon",
+            lambda: typed(required(head, path, "horizon"), path + ("horizon",), date, DATE),
+        ),
+    )
+    for key, check in checks:
+        got = found.run(check)
+        if got is not None:
+            out[key] = got
+
+
+def read_ids(kind: str) -> Reader:
+    def read(value: Any, out: dict[str, Any], found: Collector) -> None:
+        ids = table(value, (kind,))
+        for key, name in ids.items():
+            found.run(typed, name, (kind, key), str, f'a display name, {key} = "Name"')
+        out[kind] = dict(ids)
+
+    return read
+
+
+def read_events(value: Any, out: dict[str, Any], found: Collector) -> None:
+    out["events"] = read_event_list(value, ("events",), found)
+
+
+def read_event_list(value: Any, path: KeyPath, found: Collector) -> tuple[events.Event, ...]:
+    if not isinstance(value, list):
+        what = f"[[{render_path(path)}]]"
+        raise Invalid(path, f"is {a(kind_of(value))} (an array of tables {what} expected)")
+    read = (found.run(read_event, path + (index,), item) for index, item in enumerate(value))
+    return tuple(event for event in read if event is not None)
+
+
+def read_event(path: KeyPath, item: Any) -> events.Event:
+    entry = table(item, path)
+    name = typed(required(entry, path, "type"), path + ("type",), str, "an event type name")
+    if name not in events.REGISTRY:
+        raise Invalid(
+            path + ("type",),
+            f"unknown event type {name!r} ({suggest(name, events.REGISTRY)}"
+            f"known: {listing(sorted(events.REGISTRY), 20)})",
+        )
+    fields = attrs.fields(events.REGISTRY[name])
+    names = [f.name for f in fields]
+    found = Collector()
+    known_keys(found, {k: v for k, v in entry.items() if k != "type"}, path, names, f"{name} field")
+    for field in fields:
+        if field.default is attrs.NOTHING:
+            found.run(required, entry, path, field.name)
+    found.raise_any()
+    try:
+        return codec.from_dict(entry)
+    except (EventError, CodecError) as exc:
+        message = str(exc).removeprefix(f"{name}: ")
+        named = re.search(r"'(\w+)'", message)
+        field = named.group(1) if named and named.group(1) in names else None
+        raise Invalid(path + ((field,) if field else ()), message) from None
+
+
+def read_branch(value: Any, out: dict[str, Any], found: Collector) -> None:
+    path: KeyPath = ("branch",)
+    branch = table(value, path)
+    known_keys(found, branch, path, ("at", "keep_record"), "key")
+    if "at" in branch:
+        out["branch_at"] = found.run(typed, branch["at"], path + ("at",), date, DATE)
+    if "keep_record" in branch:
+        keep = found.run(
+            typed, branch["keep_record"], path + ("keep_record",), bool, "true or false"
+        )
+        out["keep_record"] = bool(keep)
+
+
+_MATCH_KEYS = ("type", "date", "from", "to", "actors", "region")
+_INTERVENTION_KEYS = ("name", "action", "match", "events", "set")
+
+
+def read_interventions(value: Any, out: dict[str, Any], found: Collector) -> None:
+    if not isinstance(value, list):
+        raise Invalid(
+            ("interventions",),
+            f"is {a(kind_of(value))} (an array of tables [[interventions]] expected)",
+        )
+    read = (
+        found.run(_read_intervention, ("interventions", i), item) for i, item in enumerate(value)
+    )
+    out["interventions"] = tuple(x for x in read if x is not None)
+
+
+def _read_intervention(path: KeyPath, item: Any) -> Intervention:
+    entry = table(item, path)
+    found = Collector()
+    known_keys(found, entry, path, _INTERVENTION_KEYS, "intervention key")
+    action = found.run(
+        typed, required(entry, path, "action"), path + ("action",), str, "drop, insert or change"
+    )
+    if action is not None and action not in ACTIONS:
+        found.add(
+            path + ("action",),
+            f"unknown action {action!r} ({suggest(action, ACTIONS)}"
+            "drop, insert or change expected)",
+        )
+        action = None
+    name = found.run(typed, entry.get("name", ""), path + ("name",), str, "a string")
+    wanted = {"drop": ("match",), "insert": ("events",), "change": ("match", "set")}.get(action, ())
+    for key in ("match", "events", "set"):
+        if action is not None and key in entry and key not in wanted:
+            found.add(
+                path + (key,), f"not used by {action} (a {action} takes {' and '.join(wanted)})"
+            )
+        elif key in wanted and key not in entry:
+            found.add(path + (key,), f"missing (a {action} needs {' and '.join(wanted)})")
+    match = (
+        found.run(_read_match, path + ("match",), entry["match"])
+        if "match" in wanted and "match" in entry
+        else None
+    )
+    inserted: tuple[events.Event, ...] = ()
+    if "events" in wanted and "events" in entry:
+        inserted = found.run(read_event_list, entry["events"], path + ("events",), found) or ()
+    values = (
+        found.run(table, entry["set"], path + ("set",))
+        if "set" in wanted and "set" in entry
+        else {}
+    )
+    if values is not None:
+        if "type" in values:
+            found.add(
+                path + ("set", "type"),
+                "the type of an event cannot change (drop it and insert another)",
+            )
+        if "set" in wanted and not values and "set" in entry:
+            found.add(path + ("set",), "empty (one or more fields to set expected)")
+    found.raise_any()
+    return Intervention(action=action, name=name, match=match, events=inserted, set=values or {})
+
+
+def _read_match(path: KeyPath, value: Any) -> Match:
+    entry = table(value, path)
+    found = Collector()
+    known_keys(found, entry, path, _MATCH_KEYS, "match key")
+    dates = {}
+    for key in ("date", "from", "to"):
+        if key in entry:
+            dates[key] = found.run(typed, entry[key], path + (key,), date, DATE)
+    types = found.run(
+        _strings, entry.get("type", []), path + ("type",), "an event type or an array of them"
+    )
+    actors = found.run(
+        _strings, entry.get("actors", []), path + ("actors",), "an array of actor ids"
+    )
+    region = (
+        found.run(typed, entry["region"], path + ("region",), str, "a region id")
+        if "region" in entry
+        else None
+    )
+    found.raise_any()
+    return Match(
+        types=types,
+        on=dates.get("date"),
+        first=dates.get("from"),
+        last=dates.get("to"),
+        actors=actors,
+        region=region,
+    )
+
+
+def read_dynamics(value: Any, out: dict[str, Any], found: Collector) -> None:
+    params = table(value, ("dynamics",))
+    fields = {f.name: f for f in attrs.fields(Parameters)}
+    known_keys(found, params, ("dynamics",), fields, "parameter")
+    values: dict[str, Any] = {}
+    for key, given in params.items():
+        if key not in fields:
+            continue
+        default = fields[key].default
+        kind = type(default) if default is not attrs.NOTHING else object
+        if isinstance(default, attrs.Factory):
+            kind = object
+        if kind is float and type(given) is int:
+            given = float(given)
+        checked = found.run(typed, given, ("dynamics", key), kind, a(kind_of(default)))
+        if checked is not None:
+            values[key] = checked
+    if found.problems:
+        return
+    try:
+        out["dynamics"] = Parameters(**values)
+    except (TypeError, ValueError) as exc:
+        named = re.search(r"'(\w+)'", str(exc))
+        key = named.group(1) if named and named.group(1) in params else None
+        raise Invalid(("dynamics",) + ((key,) if key else ()), str(exc)) from None
+
+
+def read_ensemble(value: Any, out: dict[str, Any], found: Collector) -> None:
+    path: KeyPath = ("ensemble",)
+    entry = table(value, path)
+    known_keys(found, entry, path, ("runs", "seed"), "key")
+    values = {}
+    for key, low in (("runs", 1), ("seed", 0)):
+        if key not in entry:
+            continue
+        given = found.run(typed, entry[key], path + (key,), int, f"a whole number >= {low}")
+        if given is not None and given < low:
+            found.add(path + (key,), f"{given} is too small (a whole number >= {low} expected)")
+        elif given is not None:
+            values[key] = given
+    out["ensemble"] = Ensemble(**values)
+
+
+def read_outputs(value: Any, out: dict[str, Any], found: Collector) -> None:
+    path: KeyPath = ("outputs",)
+    entry = table(value, path)
+    known_keys(found, entry, path, ("metrics",), "key")
+    if "metrics" in entry:
+        metrics = found.run(
+            _strings, entry["metrics"], path + ("metrics",), "an array of metric names"
+        )
+        if metrics is not None:
+            out["outputs"] = metrics
+
+
+TABLES: dict[str, Reader] = {
+    "scenario": read_scenario,
+    "actors": read_ids("actors"),
+    "regions": read_ids("regions"),
+    "events": read_events,
+    "branch": read_branch,
+    "interventions": read_interventions,
+    "dynamics": read_dynamics,
+    "ensemble": read_ensemble,
+    "outputs": read_outputs,
+}
+REQUIRED = ("scenario",)
+
+
+def read(data: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of `Scenario` from the parsed (and merged) TOML *data*; Invalid lists
+    every problem of shape found."""
+    found = Collector()
+    known_keys(found, data, (), TABLES, "table")
+    for name in REQUIRED:
+        if name not in data:
+            found.add((name,), f"missing table (a [{name}] table is required)")
+    values: dict[str, Any] = {}
+    for name, reader in TABLES.items():
+        if name in data:
+            found.run(reader, data[name], values, found)
+    found.raise_any()
+    return values

@@ -1,0 +1,340 @@
+"""The `Scenario` value: who and where, the record, the branch point, interventions, settings.
+
+`Scenario` checks its own meaning when built, so a scenario loaded from a file, built in
+Python or changed with `attrs.evolve` obeys the same rules; every problem it finds is one
+entry of an `Invalid`, at the key path a file would give it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import attrs
+
+from simulator import codec, dynamics, events
+from simulator.dynamics import Parameters
+from simulator.scenario import interventions as iv
+from simulator.scenario.problems import Collector, KeyPath, listing, suggest
+
+# The metrics `[outputs] metrics` may name: those `simulator.metrics.compute` gives every run,
+# besides `relations:<A>-<B>` for a pair of declared actors (in sorted order).
+METRICS = (
+    "war_resumed",
+    "war_resumed_on",
+    "offensives",
+    "casualties",
+    "displaced_total",
+    "returned_total",
+    "displaced_at_horizon",
+    "population_at_horizon",
+    "reintegration_at_horizon",
+    "reintegration_completed_on",
+    "peace_agreement",
+    "peace_agreement_on",
+    "aid_delivered_share",
+    "peacekeepers_at_horizon",
+    "control_at_horizon",
+)
+
+_ID = re.compile(r"[A-Za-z0-9_.-]+")
+_REGION_ROLES = ("region", "front")
+
+
+@attrs.frozen(kw_only=True)
+class Ensemble:
+    """How many runs an ensemble of the scenario makes, and the seed they are spawned from."""
+
+    runs: int = 1000
+    seed: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Scenario:
+    """A validated scenario: who and where, the record, the branch point, the interventions,
+    the dynamics, the ensemble settings and the metrics to report.
+
+    `content_hash` is the sha256 of `canonical()`: the same scenario gives the same hash on any
+    machine, whatever the comments, key order, file or chain of `extends` it came from.
+    """
+
+    name: str
+    description: str = ""
+    start: date
+    horizon: date
+    actors: dict[str, str] = attrs.field(factory=dict, hash=False)
+    regions: dict[str, str] = attrs.field(factory=dict, hash=False)
+    events: tuple[events.Event, ...] = attrs.field(default=(), converter=tuple)
+    branch_at: date | None = None
+    keep_record: bool = False
+    interventions: tuple[iv.Intervention, ...] = attrs.field(default=(), converter=tuple)
+    dynamics: Parameters = attrs.field(factory=Parameters)
+    ensemble: Ensemble = attrs.field(factory=Ensemble)
+    outputs: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    source_path: str | None = attrs.field(default=None, eq=False)
+    extends: tuple[str, ...] = attrs.field(default=(), eq=False, converter=tuple)
+    content_hash: str = attrs.field(init=False, eq=False, repr=False)
+    _schedule: tuple[events.Event, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_schedule", self._check())
+        digest = hashlib.sha256(codec.dumps(self.canonical()).encode("utf-8")).hexdigest()
+        object.__setattr__(self, "content_hash", digest)
+
+    @property
+    def branch_date(self) -> date:
+        """Where simulation takes over: `branch_at`, else the day after the last recorded
+        event, else `start`."""
+        if self.branch_at is not None:
+            return self.branch_at
+        if self.events:
+            last = self.events[-1].occurred_at
+            return last if last == date.max else last + timedelta(days=1)
+        return self.start
+
+    def recorded_prefix(self) -> tuple[events.Event, ...]:
+        """The recorded events dated before `branch_date`, in order: replayed as they were."""
+        return self.events[: self._split()]
+
+    def scheduled(self) -> tuple[events.Event, ...]:
+        """The events the run writes at their dates from `branch_date` on: the rest of the
+        record when `keep_record` (else none), after the interventions."""
+        return self._schedule
+
+    def canonical(self) -> dict[str, Any]:
+        """Everything that defines the scenario, as JSON-ready values (the hash's input)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "start": self.start.isoformat(),
+            "horizon": self.horizon.isoformat(),
+            "actors": dict(self.actors),
+            "regions": dict(self.regions),
+            "events": [codec.to_dict(event) for event in self.events],
+            "branch": {
+                "at": None if self.branch_at is None else self.branch_at.isoformat(),
+                "keep_record": self.keep_record,
+            },
+            "interventions": [i.canonical() for i in self.interventions],
+            "dynamics": attrs.asdict(self.dynamics),
+            "ensemble": attrs.asdict(self.ensemble),
+            "outputs": list(self.outputs),
+        }
+
+    def _split(self) -> int:
+        return bisect.bisect_left([e.occurred_at for e in self.events], self.branch_date)
+
+    # --- the checks: each problem noted, as many as can be found at once ---------------------
+
+    def _check(self) -> tuple[events.Event, ...]:
+        found = Collector()
+        self._check_head(found)
+        found.raise_any()
+        _check_ids(found, "actors", self.actors)
+        _check_ids(found, "regions", self.regions)
+        for key in self.regions:
+            if key in self.actors:
+                found.add(("regions", key), f"{key!r} is also an actor (distinct ids expected)")
+        previous: date | None = None
+        for index, event in enumerate(self.events):
+            if not isinstance(event, events.Event):
+                found.add(("events", index), f"{event!r} is not a catalogue event")
+                continue
+            self._check_event(found, ("events", index), event)
+            if previous is not None and event.occurred_at < previous:
+                found.add(
+                    ("events", index, "occurred_at"),
+                    f"{event.occurred_at} is before the previous event's {previous} "
+                    "(events in date order expected)",
+                )
+            previous = event.occurred_at
+        self._check_settings(found)
+        found.raise_any()
+        return self._check_interventions(found)
+
+    def _check_head(self, found: Collector) -> None:
+        for field, value in (("name", self.name), ("description", self.description)):
+            if not isinstance(value, str):
+                found.add(("scenario", field), f"{value!r} is not text (a string expected)")
+        for field in ("start", "horizon"):
+            if type(getattr(self, field)) is not date:
+                found.add(("scenario", field), "not a date (a TOML date like 2020-09-27)")
+        if not found.problems and self.horizon <= self.start:
+            found.add(
+                ("scenario", "horizon"),
+                f"{self.horizon} is not after start {self.start} (horizon > start expected)",
+            )
+        for field, value in (("actors", self.actors), ("regions", self.regions)):
+            if not isinstance(value, dict):
+                found.add((field,), f"{value!r} is not a table of ids")
+
+    def _check_settings(self, found: Collector) -> None:
+        if self.branch_at is not None and (
+            type(self.branch_at) is not date or not self.start <= self.branch_at <= self.horizon
+        ):
+            found.add(
+                ("branch", "at"),
+                f"{self.branch_at} is outside the scenario "
+                f"(a date in [{self.start}, {self.horizon}] expected)",
+            )
+        if not isinstance(self.keep_record, bool):
+            found.add(("branch", "keep_record"), "not true or false (a boolean expected)")
+        if not isinstance(self.dynamics, Parameters):
+            found.add(("dynamics",), "not a dynamics.Parameters")
+        else:
+            for role in dynamics.ROLES:
+                value = getattr(self.dynamics, role, "")
+                ids = self.regions if role in _REGION_ROLES else self.actors
+                kind = "region" if role in _REGION_ROLES else "actor"
+                if value and value not in ids:
+                    found.add(
+                        ("dynamics", role),
+                        f"{value!r} is not a declared {kind} "
+                        f"({suggest(value, ids)}declared: {listing(ids)})",
+                    )
+        ensemble = self.ensemble
+        if not isinstance(ensemble, Ensemble):
+            found.add(("ensemble",), "not an Ensemble")
+        else:
+            if type(ensemble.runs) is not int or ensemble.runs < 1:
+                found.add(("ensemble", "runs"), f"{ensemble.runs!r} (a whole number >= 1 expected)")
+            if type(ensemble.seed) is not int or ensemble.seed < 0:
+                found.add(("ensemble", "seed"), f"{ensemble.seed!r} (a whole number >= 0 expected)")
+        for index, name in enumerate(self.outputs):
+            self._check_metric(found, ("outputs", "metrics", index), name)
+
+    def _check_metric(self, found: Collector, path: KeyPath, name: Any) -> None:
+        if name in METRICS:
+            return
+        if isinstance(name, str) and name.startswith("relations:"):
+            pair = name.removeprefix("relations:").split("-")
+            if len(pair) == 2 and all(p in self.actors for p in pair):
+                if pair == sorted(pair):
+                    return
+                found.add(
+                    path,
+                    f"{name!r}: the pair in sorted order expected "
+                    f"('relations:{min(pair)}-{max(pair)}')",
+                )
+                return
+            found.add(
+                path,
+                f"{name!r} does not name two declared actors "
+                "('relations:<A>-<B>' of declared actors expected)",
+            )
+            return
+        found.add(
+            path,
+            f"unknown metric {name!r} ({suggest(name, METRICS)}"
+            f"expected one of: {listing(METRICS, 20)}, relations:<A>-<B>)",
+        )
+
+    def _check_event(self, found: Collector, path: KeyPath, event: events.Event) -> None:
+        if not self.start <= event.occurred_at <= self.horizon:
+            found.add(
+                path + ("occurred_at",),
+                f"{event.occurred_at} is outside the scenario "
+                f"(a date in [{self.start}, {self.horizon}] expected)",
+            )
+        for field in type(event).ACTOR_FIELDS:
+            value = getattr(event, field)
+            for actor in value if isinstance(value, tuple) else (value,):
+                if actor is not None and actor not in self.actors:
+                    found.add(
+                        path + (field,),
+                        f"{actor!r} is not a declared actor "
+                        f"({suggest(actor, self.actors)}declared: {listing(self.actors)})",
+                    )
+        region = getattr(event, "region", None)
+        if region is not None and region not in self.regions:
+            found.add(
+                path + ("region",),
+                f"{region!r} is not a declared region "
+                f"({suggest(region, self.regions)}declared: {listing(self.regions)})",
+            )
+
+    def _check_interventions(self, found: Collector) -> tuple[events.Event, ...]:
+        branch = self.branch_date
+        for index, intervention in enumerate(self.interventions):
+            path: KeyPath = ("interventions", index)
+            if not isinstance(intervention, iv.Intervention):
+                found.add(path, f"{intervention!r} is not an Intervention")
+                continue
+            if intervention.action not in iv.ACTIONS:
+                found.add(
+                    path + ("action",),
+                    f"{intervention.action!r} (one of drop, insert, change expected)",
+                )
+            match = intervention.match
+            if (intervention.action == "insert") != (match is None):
+                found.add(path, "a match is for drop and change only (insert gives events)")
+            if match is not None:
+                self._check_match(found, path + ("match",), match)
+            if intervention.action == "insert" and not intervention.events:
+                found.add(path + ("events",), "no events to insert (one or more expected)")
+            for k, event in enumerate(intervention.events):
+                self._check_event(found, path + ("events", k), event)
+                self._check_after_branch(found, path + ("events", k), event, branch)
+        found.raise_any()
+        kept = self.events[self._split() :] if self.keep_record else ()
+
+        def check_changed(path: KeyPath, event: events.Event) -> None:
+            self._check_event(found, path, event)
+            self._check_after_branch(found, path, event, branch)
+
+        schedule, problems = iv.apply(kept, self.interventions, check_changed)
+        for path, what in problems:
+            found.add(path, what)
+        found.raise_any()
+        return tuple(schedule)
+
+    def _check_match(self, found: Collector, path: KeyPath, match: iv.Match) -> None:
+        for name in match.types:
+            if name not in events.REGISTRY:
+                found.add(
+                    path + ("type",),
+                    f"unknown event type {name!r} ({suggest(name, events.REGISTRY)}"
+                    f"known: {listing(sorted(events.REGISTRY), 20)})",
+                )
+        for actor in match.actors:
+            if actor not in self.actors:
+                found.add(
+                    path + ("actors",),
+                    f"{actor!r} is not a declared actor "
+                    f"({suggest(actor, self.actors)}declared: {listing(self.actors)})",
+                )
+        if match.region is not None and match.region not in self.regions:
+            found.add(
+                path + ("region",),
+                f"{match.region!r} is not a declared region "
+                f"({suggest(match.region, self.regions)}declared: {listing(self.regions)})",
+            )
+        if match.on is not None and (match.first is not None or match.last is not None):
+            found.add(path + ("date",), "both a date and a range (date, or from/to, expected)")
+        if match.first is not None and match.last is not None and match.first > match.last:
+            found.add(
+                path + ("to",), f"{match.last} is before from {match.first} (from <= to expected)"
+            )
+        if match == iv.Match():
+            found.add(path, "no criteria (type, date, from, to, actors or region expected)")
+
+    def _check_after_branch(
+        self, found: Collector, path: KeyPath, event: events.Event, branch: date
+    ) -> None:
+        if event.occurred_at < branch:
+            found.add(
+                path + ("occurred_at",),
+                f"{event.occurred_at} is before the branch point {branch} "
+                "(interventions act on or after it)",
+            )
+
+
+def _check_ids(found: Collector, kind: str, value: dict[str, Any]) -> None:
+    for key, name in value.items():
+        if not isinstance(key, str) or not _ID.fullmatch(key):
+            found.add((kind, key), "bad id (letters, digits, '_', '-', '.' expected)")
+        elif not isinstance(name, str):
+            found.add((kind, key), f"{name!r} is not a name (a string expected)")
