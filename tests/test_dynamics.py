@@ -53,9 +53,13 @@ def test_parameters_take_whole_numbers_and_refuse_bad_values():
 
 
 def test_every_parameter_is_settable_from_a_scenario_file():
-    text = '[scenario]\nname = "x"\nstart = 2020-01-01\nhorizon = 2021-01-01\n[dynamics]\n'
+    text = '[scenario]\nname = "x"\nstart = 2020-01-01\nhorizon = 2021-01-01\n'
+    text += '[actors]\nX = "x"\n[regions]\nR = "r"\n[dynamics]\n'
     values = {"str": '"X"', "bool": "false", "float": "0.5"}
-    lines = [f"{f.name} = {values[type(f.default).__name__]}" for f in attrs.fields(Parameters)]
+    lines = []
+    for f in attrs.fields(Parameters):
+        value = '"R"' if f.name in ("region", "front") else values[type(f.default).__name__]
+        lines.append(f"{f.name} = {value}")
     assert parse_scenario(text + "\n".join(lines)).dynamics.peace_rate == 0.5
 
 
@@ -75,8 +79,8 @@ def test_roles_must_be_declared(changes, message):
         simulate(world(**changes))
 
 
-def test_undeclared_roles_do_not_matter_when_the_dynamics_are_off():
-    run = simulate(world(state="Q", enabled=False))
+def test_no_roles_are_needed_when_the_dynamics_are_off():
+    run = simulate(world(**{role: "" for role in ROLES}, enabled=False))
     assert kinds(run) == []
 
 
