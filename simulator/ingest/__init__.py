@@ -11,6 +11,7 @@ imported is refused with its line and the reason, and the rest goes on. See docs
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -78,9 +79,13 @@ def known_identities(store: EventStore, stream: str, fmt: str) -> set:
     cut = len(prefix)
     found: set = set()
     for record in store.read(stream):
-        ident = identity(record.event)
-        if ident is not None and ident.startswith(prefix):
-            found.add(layout.key(ident[cut:]))
+        payload = record.payload
+        if prefix not in payload:  # most records of other origins are passed over unparsed
+            continue
+        fields = json.loads(payload)
+        ident = fields.get("ref") if record.type == "Reported" else fields.get("source")
+        if isinstance(ident, str) and ident.startswith(prefix):
+            found.add(layout.key(ident[cut:].split(" ", 1)[0]))
     return found
 
 

@@ -5,6 +5,7 @@ A row's identity is event_id_cnty; its date event_date, ISO ("2020-09-27") or wr
 sub-event type. Battles and explosions/remote violence with two actors and a place become
 `Offensive` events (fatalities as casualties); the rest stay `Reported` with that code, the
 types in `label` ("Protests: Peaceful protest", with " (3 fatalities)" when there were any).
+A row with fatalities becomes no other catalogue type, so that its count is kept.
 """
 
 from __future__ import annotations
