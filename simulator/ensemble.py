@@ -349,6 +349,8 @@ def run_ensemble(
                     writer.write(chunk.events)
                 bar.advance(chunk.stop - chunk.start)
         finally:
+            if hasattr(chunks, "close"):  # shut the pool or cluster down now, also on errors
+                chunks.close()
             if writer is not None:
                 writer.close()
     return Ensemble(
@@ -454,8 +456,17 @@ class _Writer:
         self._name = name
 
     def write(self, runs: list[tuple[int, list, list]] | None) -> None:
+        from simulator.errors import ConcurrencyError, StoreError
+
         for index, events, causes in runs or ():
-            self._store.append(f"run/{self._name}/{index}", events, 0, causes)
+            stream = f"run/{self._name}/{index}"
+            try:
+                self._store.append(stream, events, 0, causes)
+            except ConcurrencyError:
+                raise StoreError(
+                    f"{self._store.url or 'the store'} already has stream {stream!r}: runs of "
+                    "a scenario of this name were stored there before (use another store)"
+                ) from None
 
     def close(self) -> None:
         if self._owned:

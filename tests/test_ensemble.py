@@ -210,3 +210,12 @@ def test_a_stored_run_replays_to_the_same_path(recorded, tmp_path):
     assert [r.event for r in records] == again.events
     assert [r.causation for r in records] == again.causes
     assert store.verify().ok
+
+
+def test_storing_the_same_runs_twice_is_refused_with_a_clear_error():
+    from simulator.errors import StoreError
+
+    store = open_store("memory://")
+    run_toy(runs=4, workers=1, store=store)
+    with pytest.raises(StoreError, match="already has stream 'run/toy/0'"):
+        run_toy(runs=4, workers=1, store=store)
