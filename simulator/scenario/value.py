@@ -192,7 +192,7 @@ class Scenario:
                 if value and value not in ids:
                     found.add(
                         ("dynamics", role),
-                        f"{value!r} is not a declared {kind} "
+                        f"{role} = {value!r} is not a declared {kind} "
                         f"({suggest(value, ids)}declared: {listing(ids)})",
                     )
         ensemble = self.ensemble
