@@ -69,12 +69,15 @@ class Server:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="diplosim-pg-"))
+        root_user = os.geteuid() == 0
+        # Under root the server's user must reach the directory: /tmp, not a private $TMPDIR.
+        where = "/tmp" if root_user and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="diplosim-pg-", dir=where))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.port = _free_port()
         self._as_user: list[str] = []
-        if os.geteuid() == 0:
+        if root_user:
             try:
                 account = pwd.getpwnam("postgres")
             except KeyError:
