@@ -51,10 +51,12 @@ CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_VERSION_SQL = "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = %s"
+# The last version by a backward index scan, whatever plan statistics would pick for MAX().
+_NEXT_VERSION = "(SELECT version FROM events WHERE stream = %s ORDER BY version DESC LIMIT 1) + 1"
+_VERSION_SQL = f"SELECT COALESCE({_NEXT_VERSION}, 0)"
 # The stream's next version and the log's last position and hash, in one round trip.
 _HEAD_SQL = (
-    "SELECT (SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = %s), "
+    f"SELECT COALESCE({_NEXT_VERSION}, 0), "
     "last.position, last.hash FROM (SELECT 1) AS one LEFT JOIN "
     "(SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) AS last ON true"
 )
