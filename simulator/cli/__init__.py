@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from simulator import __version__
 from simulator.errors import DiplosimError
 
-COMMANDS = ("events", "run", "replay", "importer", "relations", "compare")
+COMMANDS = ("events", "run", "replay", "importer", "relations", "compare", "validate", "scenarios")
 
 
 def build_parser() -> argparse.ArgumentParser:

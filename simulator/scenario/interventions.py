@@ -102,7 +102,7 @@ class Intervention:
         """One phrase: `drop Offensive AZE+NKR 2023-01-01..2023-12-31`."""
         if self.action == "insert":
             kinds = sorted({type(e).__name__ for e in self.events})
-            return f"insert {len(self.events)} ({', '.join(kinds)})"
+            return f"insert {len(self.events)} event(s) ({', '.join(kinds)})"
         what = self.match.describe() if self.match else "?"
         if self.action == "change":
             sets = ", ".join(f"{k}={_show(v)}" for k, v in self.set.items())

@@ -1,0 +1,87 @@
+"""`diplosim scenarios`: the scenarios of a folder, where they branch and what they change."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import attrs
+
+from simulator.dynamics import ROLES, Parameters
+from simulator.errors import ScenarioError
+from simulator.scenario import Scenario, load_scenario
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("scenarios", help="list the scenarios of a folder and what they change")
+    parser.add_argument("folder", nargs="?", default="scenarios", metavar="DIR")
+    parser.set_defaults(handler=scenarios)
+
+
+def question(scenario: Scenario) -> str:
+    """The question a scenario asks: the first sentence of its description."""
+    text = " ".join(scenario.description.split())
+    for end in ("? ", ". "):
+        if end in text:
+            text = text[: text.index(end) + 1]
+            break
+    return text
+
+
+def scenarios(args: argparse.Namespace) -> int:
+    """A table of the scenarios in the folder; a file that does not load is one error line."""
+    folder = Path(args.folder)
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise ScenarioError(f"{folder}: no scenario files (*.toml) there")
+    rows, failed = [], False
+    for path in files:
+        try:
+            rows.append((path.name, load_scenario(path)))
+        except ScenarioError as exc:
+            failed = True
+            print(str(exc).splitlines()[0], file=sys.stderr)
+    print(table(rows))
+    return 2 if failed else 0
+
+
+def table(rows: list[tuple[str, Scenario]]) -> str:
+    """The scenarios as a table (file, name, branch, extends, interventions), each row
+    followed by what its interventions change and the question it asks."""
+    head = ("file", "name", "branch", "extends", "changes")
+    cells = [
+        (
+            file,
+            s.name,
+            f"{s.branch_date}{' +record' if s.keep_record else ''}",
+            ", ".join(Path(p).name for p in s.extends) or "-",
+            str(len(s.interventions)),
+        )
+        for file, s in rows
+    ]
+    widths = [max(len(r[i]) for r in [head, *cells]) for i in range(len(head))]
+
+    def line(row) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths])]
+    for (_, scenario), row in zip(rows, cells, strict=True):
+        out.append(line(row))
+        for i in scenario.interventions:
+            out.append(f"    - {i.name + ': ' if i.name else ''}{i.describe()}")
+        changed = _changed_parameters(scenario)
+        if changed and scenario.extends:
+            out.append(f"    dynamics: {changed}")
+        out.append(f"    question: {question(scenario) or '-'}")
+    return "\n".join(out)
+
+
+def _changed_parameters(scenario: Scenario) -> str:
+    """The dynamics parameters (not the roles) the scenario sets away from their defaults."""
+    default = Parameters()
+    return ", ".join(
+        f"{f.name}={getattr(scenario.dynamics, f.name)}"
+        for f in attrs.fields(Parameters)
+        if f.name not in ROLES and getattr(scenario.dynamics, f.name) != getattr(default, f.name)
+    )
