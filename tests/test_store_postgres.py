@@ -178,16 +178,19 @@ def test_a_failed_insert_rolls_back_the_whole_batch(pg_url, raw):
         assert store.verify().ok
 
 
-def test_a_lost_connection_is_a_store_error(pg_url, raw):
+def test_a_lost_connection_is_a_store_error_and_the_next_call_connects_again(pg_url, raw):
     store = PostgresStore(pg_url)
     store.append("a", [offensive(1)])
-    pid = store._db.info.backend_pid
-    raw.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    with pytest.raises(StoreError, match="cannot (write to|read) postgresql://") as caught:
+    raw.execute("SELECT pg_terminate_backend(%s)", (store._db.info.backend_pid,))
+    with pytest.raises(StoreError, match="cannot write to postgresql://") as caught:
         store.append("a", [offensive(2)])
-        store.version("a")
     assert "\n" not in str(caught.value)
-    assert open_store(pg_url).version("a") == 1
+    assert store.append("a", [offensive(2)], expected_version=1) == [1]
+    raw.execute("SELECT pg_terminate_backend(%s)", (store._db.info.backend_pid,))
+    with pytest.raises(StoreError, match="cannot read postgresql://"):
+        store.version("a")
+    assert [r.version for r in store.read("a")] == [0, 1]
+    store.close()
 
 
 @pytest.mark.parametrize(

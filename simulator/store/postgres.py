@@ -126,10 +126,7 @@ class PostgresStore(EventStore):
         self._shown = redact(url)
         # One connection, used by one thread at a time (a transaction must not interleave).
         self._lock = threading.Lock()
-        try:
-            self._db = psycopg.connect(url, autocommit=True)
-        except (psycopg.Error, ValueError) as exc:
-            raise StoreError(f"cannot open store {self._shown}: {_reason(exc)}") from None
+        self._db = self._connect("cannot open store")
         try:
             self._open_schema()
         except psycopg.Error as exc:
@@ -138,6 +135,19 @@ class PostgresStore(EventStore):
         except StoreError:
             self._db.close()
             raise
+
+    def _connect(self, failure: str) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.url, autocommit=True)
+        except (psycopg.Error, ValueError) as exc:
+            raise StoreError(f"{failure} {self._shown}: {_reason(exc)}") from None
+
+    def _connection(self, failure: str) -> psycopg.Connection:
+        # A connection lost (a server restart, a network cut) fails the operation that met it;
+        # the next one connects again, so a long-running worker outlives the outage.
+        if self._db.broken:
+            self._db = self._connect(failure)
+        return self._db
 
     def _open_schema(self) -> None:
         db = self._db
@@ -175,7 +185,7 @@ class PostgresStore(EventStore):
                 raise StoreError(f"cannot write to {self._shown}: {_reason(exc)}") from None
 
     def _append_locked(self, stream, prepared, expected_version, recorded_at):
-        db = self._db
+        db = self._connection("cannot write to")
         with db.transaction(), db.cursor() as cur:
             # The lock comes first, in its own statement: the read below then takes a snapshot
             # that already holds every append committed before ours.
@@ -206,7 +216,7 @@ class PostgresStore(EventStore):
     def _query(self, sql: str, params: tuple) -> list[tuple]:
         with self._lock:
             try:
-                return self._db.execute(sql, params).fetchall()
+                return self._connection("cannot read").execute(sql, params).fetchall()
             except psycopg.Error as exc:
                 raise StoreError(f"cannot read {self._shown}: {_reason(exc)}") from None
 
