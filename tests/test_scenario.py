@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import date
+from pathlib import Path
 
 import attrs
 import pytest
@@ -14,8 +15,19 @@ from simulator import load_scenario
 from simulator.dynamics import Parameters
 from simulator.errors import ScenarioError
 from simulator.events import Ceasefire, Offensive
-from simulator.scenario import Locator, Scenario, dump_scenario, parse_scenario
+from simulator.scenario import (
+    METRICS,
+    Ensemble,
+    Intervention,
+    Locator,
+    Match,
+    Scenario,
+    dump_scenario,
+    parse_scenario,
+)
 from tests import strategies
+
+RECORDED = Path(__file__).resolve().parent.parent / "scenarios" / "nagorno_karabakh.toml"
 
 GOOD = """\
 # a small scenario
@@ -261,4 +273,247 @@ scenarios = st.builds(
 def test_a_dumped_scenario_loads_back_equal(scenario):
     again = parse_scenario(dump_scenario(scenario))
     assert again == scenario
+    assert again.content_hash == scenario.content_hash
+
+
+# --- the tables added to the first stage: interventions, ensemble, outputs, extends ----------
+
+SCHEDULED = GOOD + "\n[branch]\nat = 2020-02-01\nkeep_record = true\n"
+
+
+def test_every_problem_of_a_file_is_reported_in_line_order(tmp_path):
+    text = GOOD.replace('name = "Test"', "name = 5").replace('attacker = "AAA"', "attackr = 1")
+    path = write(tmp_path, text + "[ensemble]\nruns = 0\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    lines = [line.removeprefix(f"{path}:") for line in caught.value.problems]
+    assert [line.split(":")[0] for line in lines] == ["3", "15", "18", "27"]
+    assert "events[0].attacker: missing" in lines[1]
+    assert "events[0].attackr: unknown Offensive field (did you mean 'attacker'?" in lines[2]
+    assert "ensemble.runs: 0 is too small (a whole number >= 1 expected)" in lines[3]
+
+
+def test_interventions_drop_insert_and_change_the_schedule(tmp_path):
+    text = SCHEDULED + textwrap.dedent(
+        """
+        [[interventions]]
+        name = "no ceasefire"
+        action = "drop"
+        match = { type = "Ceasefire", from = 2020-02-15, to = 2020-03-31, actors = ["AAA"] }
+
+        [[interventions]]
+        action = "insert"
+        [[interventions.events]]
+        type = "Ceasefire"
+        occurred_at = 2020-04-01
+        parties = ["AAA", "BBB"]
+
+        [[interventions]]
+        action = "change"
+        match = { type = "Offensive" }
+        set = { casualties = 12, occurred_at = 2020-05-01 }
+        """
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.recorded_prefix() == ()
+    assert [(type(e), e.occurred_at) for e in scenario.scheduled()] == [
+        (Ceasefire, date(2020, 4, 1)),
+        (Offensive, date(2020, 5, 1)),
+    ]
+    assert scenario.scheduled()[1].casualties == 12
+    assert scenario.events == load_scenario(write(tmp_path, SCHEDULED, "b.toml")).events
+
+
+@pytest.mark.parametrize(
+    ("intervention", "expected"),
+    [
+        (
+            'action = "drop"\nmatch = { type = "Offensive", date = 2020-02-02 }',
+            "33: interventions[0].match: intervention interventions[0] matches no scheduled event",
+        ),
+        (
+            'name = "x"\naction = "drop"\nmatch = { type = "Offensiv" }',
+            "34: interventions[0].match.type: unknown event type 'Offensiv' (did you mean",
+        ),
+        (
+            'action = "dorp"',
+            "32: interventions[0].action: unknown action 'dorp' (did you mean 'drop'?",
+        ),
+        ('action = "drop"', "31: interventions[0].match: missing (a drop needs match)"),
+        ('action = "drop"\nmatch = {}', "33: interventions[0].match: no criteria"),
+        (
+            'action = "drop"\nmatch = { actors = ["ZZZ"] }',
+            "33: interventions[0].match.actors: 'ZZZ' is not a declared actor",
+        ),
+        (
+            'action = "change"\nmatch = { type = "Offensive" }\nset = { troopz = 3 }',
+            "34: interventions[0].set.troopz: 'troopz' is not a field of the matched Offensive",
+        ),
+        (
+            'action = "change"\nmatch = { type = "Offensive" }\nset = { occurred_at = 2020-01-05 }',
+            "34: interventions[0].set.occurred_at: 2020-01-05 is before the branch point",
+        ),
+        (
+            'action = "change"\nmatch = { type = "Offensive" }\nset = { casualties = -1 }',
+            "34: interventions[0].set.casualties: 'casualties' must be a whole number >= 0",
+        ),
+        (
+            'action = "insert"\n[[interventions.events]]\ntype = "Ceasefire"\n'
+            'occurred_at = 2020-01-05\nparties = ["AAA", "BBB"]',
+            "35: interventions[0].events[0].occurred_at: 2020-01-05 is before the branch point",
+        ),
+        (
+            'action = "drop"\nmatch = { type = "Offensive" }\nsett = 1',
+            "34: interventions[0].sett: unknown intervention key (did you mean 'set'?",
+        ),
+    ],
+)
+def test_each_intervention_problem_names_its_line(tmp_path, intervention, expected):
+    message = error_of(tmp_path, SCHEDULED + "\n[[interventions]]\n" + intervention + "\n")
+    assert message.startswith(expected), message
+
+
+def test_ensemble_and_outputs_are_read_and_checked(tmp_path):
+    text = (
+        GOOD
+        + "[ensemble]\nruns = 20\nseed = 7\n"
+        + '[outputs]\nmetrics = ["war_resumed", "relations:AAA-BBB"]\n'
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    assert (scenario.ensemble.runs, scenario.ensemble.seed) == (20, 7)
+    assert scenario.outputs == ("war_resumed", "relations:AAA-BBB")
+    assert load_scenario(write(tmp_path, GOOD, "d.toml")).ensemble.runs == 1000
+    bad = GOOD + '[outputs]\nmetrics = ["war_resumd", "relations:BBB-AAA"]\n'
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, bad, "e.toml"))
+    first, second = caught.value.problems
+    assert "outputs.metrics[0]: unknown metric 'war_resumd' (did you mean 'war_resumed'?" in first
+    assert "'relations:AAA-BBB'" in second
+
+
+def test_every_metric_name_of_the_list_is_one_a_run_gives():
+    from simulator.engine import simulate
+
+    run = simulate(load_scenario(RECORDED), 0)
+    assert set(METRICS) <= set(run.metrics)
+    assert all(name in METRICS or name.startswith("relations:") for name in run.metrics)
+
+
+CHILD = """\
+extends = "parent.toml"
+
+[scenario]
+name = "Child"
+
+[actors]
+CCC = "Gamma"
+
+[[events]]
+type = "Offensive"
+occurred_at = 2020-02-15
+attacker = "CCC"
+defender = "BBB"
+region = "R1"
+"""
+
+
+def test_a_child_inherits_overrides_and_adds_events_by_date(tmp_path):
+    write(tmp_path, GOOD, "parent.toml")
+    child = load_scenario(write(tmp_path, CHILD, "child.toml"))
+    parent = load_scenario(tmp_path / "parent.toml")
+    assert child.name == "Child" and child.description == parent.description
+    assert child.actors == {**parent.actors, "CCC": "Gamma"}
+    assert [e.occurred_at.day for e in child.events] == [1, 15, 1]
+    assert child.extends == (str(tmp_path / "parent.toml"),)
+    assert child.content_hash == parse_scenario(dump_scenario(child)).content_hash
+
+
+def test_a_problem_is_located_in_the_file_that_has_it(tmp_path):
+    write(tmp_path, GOOD.replace('region = "R1"', 'region = "R9"'), "parent.toml")
+    path = write(tmp_path, CHILD.replace('attacker = "CCC"', 'attacker = "QQQ"'), "child.toml")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.problems == (
+        f"{path}:12: events[0].attacker: 'QQQ' is not a declared actor (declared: AAA, BBB, CCC)",
+        f"{tmp_path / 'parent.toml'}:20: events[0].region: 'R9' is not a declared region "
+        "(declared: R1)",
+    )
+
+
+def test_cycles_and_missing_parents_name_the_chain(tmp_path):
+    write(tmp_path, 'extends = "b.toml"\n' + GOOD, "a.toml")
+    write(tmp_path, 'extends = "a.toml"\n', "b.toml")
+    with pytest.raises(
+        ScenarioError, match=r"b.toml:1: extends: a cycle: a.toml -> b.toml -> a.toml"
+    ):
+        load_scenario(tmp_path / "a.toml")
+    write(tmp_path, 'extends = "gone.toml"\n', "c.toml")
+    with pytest.raises(ScenarioError, match=r"c.toml:1: extends: 'gone.toml': .*cannot read"):
+        load_scenario(tmp_path / "c.toml")
+
+
+def test_loading_reads_only_the_files_named_by_extends(tmp_path, monkeypatch):
+    write(tmp_path, GOOD, "parent.toml")
+    write(tmp_path, GOOD.replace("Test", "decoy"), "decoy.toml")
+    path = write(tmp_path, CHILD, "child.toml")
+    opened = []
+    real = Path.read_bytes
+
+    def spy(self):
+        opened.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    load_scenario(path)
+    assert opened == ["child.toml", "parent.toml"]
+
+
+def test_each_shipped_scenario_loads_and_extends_the_recorded_case():
+    record = load_scenario(RECORDED)
+    for path in sorted(RECORDED.parent.glob("*.toml")):
+        scenario = load_scenario(path)
+        assert scenario.content_hash == load_scenario(path).content_hash
+        if path != RECORDED:
+            assert scenario.extends == (str(RECORDED),)
+            assert scenario.events == record.events
+            assert scenario.description.startswith("What if")
+            assert scenario.interventions
+
+
+@st.composite
+def with_interventions(draw) -> Scenario:
+    """A generated scenario that keeps its record after a branch point and changes it: drops
+    and changes matched on scheduled events, inserts on or after the branch point."""
+    base = draw(scenarios)
+    evs = base.events
+    branch = draw(st.sampled_from([e.occurred_at for e in evs])) if evs else base.start
+    base = attrs.evolve(base, branch_at=branch, keep_record=True)
+    chosen, schedule = [], list(base.scheduled())
+    for _ in range(draw(st.integers(0, 3))):
+        action = draw(st.sampled_from(["drop", "insert", "change"]))
+        name = draw(st.sampled_from(["", "a change"]))
+        if action == "insert" or not schedule:
+            new = draw(st.lists(strategies.events_any(), min_size=1, max_size=3))
+            new = [attrs.evolve(e, occurred_at=max(e.occurred_at, branch)) for e in new]
+            chosen.append(Intervention(action="insert", name=name, events=sorted(new, key=_day)))
+        else:
+            target = draw(st.sampled_from(schedule))
+            match = Match(types=(type(target).__name__,), on=target.occurred_at)
+            values = {"source": draw(st.text(max_size=10))} if action == "change" else {}
+            chosen.append(Intervention(action=action, name=name, match=match, set=values))
+        schedule = list(attrs.evolve(base, interventions=chosen).scheduled())
+    metrics = draw(st.lists(st.sampled_from(METRICS), max_size=3, unique=True))
+    ensemble = Ensemble(runs=draw(st.integers(1, 10**6)), seed=draw(st.integers(0, 2**63)))
+    return attrs.evolve(base, interventions=chosen, outputs=metrics, ensemble=ensemble)
+
+
+def _day(event):
+    return event.occurred_at
+
+
+@given(with_interventions())
+def test_a_dumped_scenario_with_interventions_loads_back_equal(scenario):
+    again = parse_scenario(dump_scenario(scenario))
+    assert again == scenario
+    assert again.scheduled() == scenario.scheduled()
     assert again.content_hash == scenario.content_hash

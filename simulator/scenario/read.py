@@ -203,10 +203,10 @@ def _read_intervention(path: KeyPath, item: Any) -> Intervention:
     for key in ("match", "events", "set"):
         if action is not None and key in entry and key not in wanted:
             found.add(
-                path + (key,), f"not used by {action} (a {action} takes {' and '.join(wanted)})"
+                path + (key,), f"not used by {action} ({a(action)} takes {' and '.join(wanted)})"
             )
         elif key in wanted and key not in entry:
-            found.add(path + (key,), f"missing (a {action} needs {' and '.join(wanted)})")
+            found.add(path + (key,), f"missing ({a(action)} needs {' and '.join(wanted)})")
     match = (
         found.run(_read_match, path + ("match",), entry["match"])
         if "match" in wanted and "match" in entry
