@@ -64,9 +64,18 @@ def _decimals(value: float) -> int:
     return int(min(6, max(0, 2 - math.floor(math.log10(size)))))
 
 
-def comparison(ensembles: Sequence[Ensemble], level: float = 0.95) -> pd.DataFrame:
-    """`summary.compare` of the ensembles' summaries (the first is the baseline)."""
-    return compare({e.name: summarize(e.results, level) for e in _unique(ensembles)}, level)
+def comparison(
+    ensembles: Sequence[Ensemble], level: float = 0.95, metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """`summary.compare` of the ensembles' summaries (the first is the baseline), of *metrics*
+    only when given (a scenario's `[outputs] metrics`)."""
+    summaries = {}
+    for ensemble in _unique(ensembles):
+        results = ensemble.results
+        if metrics:
+            results = results[[m for m in results.columns if m in set(metrics)]]
+        summaries[ensemble.name] = summarize(results, level)
+    return compare(summaries, level)
 
 
 def comparison_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -107,12 +116,18 @@ def rich_table(table: pd.DataFrame, level: float = 0.95, title: str | None = Non
     return out
 
 
-def write_report(ensembles: Sequence[Ensemble], out: str | Path, level: float = 0.95) -> list[Path]:
+def write_report(
+    ensembles: Sequence[Ensemble],
+    out: str | Path,
+    level: float = 0.95,
+    metrics: Sequence[str] | None = None,
+) -> list[Path]:
     """Write results.csv, summary.csv, the plots and index.html into *out*; return the paths.
 
     results.csv has one row per run of each scenario (columns `scenario`, `run`, then the
     metrics); summary.csv is the `comparison` frame. A plot whose data no scenario has (no
-    relations series, no displacement metric) is left out, and so not named.
+    relations series, no displacement metric) is left out, and so not named. *metrics* limits
+    the summary to those metrics; results.csv and the plots keep everything.
     """
     ensembles = _unique(ensembles)
     folder = Path(out)
@@ -124,7 +139,7 @@ def write_report(ensembles: Sequence[Ensemble], out: str | Path, level: float = 
     )
     results = results[["scenario", *[c for c in results.columns if c != "scenario"]]]
     written.append(_save_csv(results, folder / "results.csv"))
-    table = comparison(ensembles, level)
+    table = comparison(ensembles, level, metrics)
     written.append(_save_csv(table.reset_index(), folder / "summary.csv"))
 
     figures = []

@@ -244,3 +244,24 @@ def test_bad_arguments_are_one_line_errors(capsys, tmp_path):
     assert "expected a whole number >= 1" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "missing.toml"), "--runs", "2"]) == 2
     assert capsys.readouterr().err.startswith("diplosim: error:")
+
+
+def test_the_scenarios_ensemble_and_outputs_tables_are_the_defaults(tmp_path, capsys):
+    import attrs
+
+    from simulator import load_scenario
+    from simulator.cli import main
+    from simulator.scenario import dump_scenario
+
+    recorded = load_scenario(RECORDED)
+    chosen = attrs.evolve(
+        recorded,
+        ensemble=attrs.evolve(recorded.ensemble, runs=5, seed=3),
+        outputs=("war_resumed", "casualties"),
+    )
+    path = tmp_path / "chosen.toml"
+    path.write_text(dump_scenario(chosen), "utf-8")
+    assert main(["compare", str(path), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "5 runs per scenario, seed 3" in printed
+    assert "casualties" in printed and "aid_delivered_share" not in printed

@@ -27,15 +27,21 @@ def register(subparsers) -> None:
     )
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML files")
     add_ensemble_arguments(parser)
-    parser.set_defaults(handler=run_ensemble_command, runs=DEFAULT_RUNS)
+    parser.set_defaults(handler=run_ensemble_command)
 
 
 def add_ensemble_arguments(parser: argparse.ArgumentParser) -> None:
     """Add --runs, --seed, --out, --workers, --dask, --store and --level to *parser*, leaving
     out any option it already has (a command may define --store or --seed for itself)."""
     options = [
-        ("--runs", {"type": _positive, "metavar": "N", "help": "runs per scenario"}),
-        ("--seed", {"type": _seed, "metavar": "S", "help": "ensemble seed (default: random)"}),
+        (
+            "--runs",
+            {"type": _positive, "metavar": "N", "help": "runs per scenario (default: [ensemble])"},
+        ),
+        (
+            "--seed",
+            {"type": _seed, "metavar": "S", "help": "ensemble seed (default: [ensemble] seed)"},
+        ),
         ("--out", {"type": Path, "metavar": "DIR", "help": "write results, plots, index.html"}),
         (
             "--workers",
@@ -73,11 +79,16 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
 
     paths = getattr(args, "scenarios", None) or [args.scenario]
     scenarios = [load_scenario(str(path)) for path in paths]
-    runs = getattr(args, "runs", None) or DEFAULT_RUNS
-    level = getattr(args, "level", 0.95)
+    # the first scenario's [ensemble] table gives what the command line does not
+    settings = getattr(scenarios[0], "ensemble", None)
+    runs = getattr(args, "runs", None) or getattr(settings, "runs", None) or DEFAULT_RUNS
     seed = getattr(args, "seed", None)
+    if seed is None:
+        seed = getattr(settings, "seed", None)
     if seed is None:  # drawn once, so every scenario shares it and the user can repeat it
         seed = SeedRoot.of(None).entropy
+    level = getattr(args, "level", 0.95)
+    wanted = [m for s in scenarios for m in getattr(s, "outputs", ())] or None
     console = Console()
     ensembles = []
     for scenario in scenarios:
@@ -96,12 +107,12 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
             where = f" at {args.dask}" if getattr(args, "dask", None) else ""
             raise DiplosimError(f"cannot run the ensemble{where}: {exc}") from None
     title = " vs ".join(e.name for e in ensembles)
-    console.print(rich_table(comparison(ensembles, level), level, title=title))
+    console.print(rich_table(comparison(ensembles, level, wanted), level, title=title))
     console.print(f"{runs:,} runs per scenario, seed {seed}")
     out = getattr(args, "out", None)
     if out is not None:
         try:
-            written = write_report(ensembles, out, level)
+            written = write_report(ensembles, out, level, wanted)
         except OSError as exc:
             raise DiplosimError(f"cannot write the report to {out}: {exc}") from None
         console.print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
