@@ -482,5 +482,23 @@ def test_backends_pass_every_user_value_as_a_parameter(name):
     assert checked >= 5
 
 
+def test_the_source_check_catches_sql_formatted_from_a_value():
+    source = (
+        "TABLE = 'events'\n"
+        "def page(db, stream, types):\n"
+        "    marks = ','.join('?' * len(types))\n"
+        "    db.execute(f'SELECT * FROM {TABLE} WHERE type IN ({marks})', types)\n"
+        "    db.execute(f'SELECT * FROM events WHERE stream = {stream!r}')\n"
+        "    db.execute('SELECT * FROM events WHERE stream = ' + stream)\n"
+        "    db.execute('SELECT * FROM events WHERE stream = %s' % (stream,))\n"
+    )
+    tree = ast.parse(source)
+    module = {"TABLE": tree.body[0].value}
+    function = tree.body[1]
+    local = {"marks": function.body[0].value}
+    verdicts = [_static(call.value.args[0], module, local) for call in function.body[1:]]
+    assert verdicts == [True, False, False, False]
+
+
 def function_args(function: ast.FunctionDef) -> set[str]:
     return {arg.arg for arg in function.args.args}
