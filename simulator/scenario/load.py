@@ -10,6 +10,7 @@ and its `[[interventions]]` follow the parent's.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from datetime import date
@@ -112,7 +113,7 @@ def _read_text(where: str) -> str:
 
 def _parse(text: str, where: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        return _parsed(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = re.search(r"\(at line (\d+), column (\d+)\)", message)
@@ -128,6 +129,13 @@ def _parse(text: str, where: str) -> dict[str, Any]:
         raise InvalidScenario(
             [f"{where}:1: (syntax): nested too deeply (valid TOML expected)"]
         ) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> dict[str, Any]:
+    # A parent is parsed once for all the children that extend it. The data is never changed
+    # after parsing (merging builds new tables), so the cached value can be shared.
+    return tomllib.loads(text)
 
 
 def _resolve(source: _Source, source_path: str | None, chain: list[Path]) -> _Merged:
