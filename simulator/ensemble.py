@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import date, timedelta
 from itertools import islice
 from typing import Any
@@ -400,27 +401,38 @@ def _pool_chunks(
                     )
 
 
+@contextmanager
+def dask_client(dask: Any, workers: int | None = None) -> Iterator[Any]:
+    """A `distributed.Client` for *dask*: a Client (used as is), `"local"` (a LocalCluster of
+    *workers* single-threaded processes, closed on exit) or a scheduler address (connected to,
+    disconnected on exit). Open one to share a cluster between ensembles."""
+    from distributed import Client, LocalCluster
+
+    if isinstance(dask, Client):
+        yield dask
+        return
+    if dask == "local":
+        cores = workers or os.cpu_count() or 1
+        with (
+            LocalCluster(
+                n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+        return
+    with Client(dask) as client:
+        yield client
+
+
 def _dask_chunks(dask: Any, job: tuple, bounds: list, workers: int | None) -> Iterator[ChunkResult]:
     """Chunks from Dask: the scenario is scattered to every worker once, chunks stream back."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
     scenario, root, points, keep, simulate = job
-    cluster = None
-    if isinstance(dask, Client):
-        client, owned = dask, False
-    elif dask == "local":
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-        client, owned = Client(cluster), True
-    else:
-        client, owned = Client(dask), True
-    try:
+    with dask_client(dask, workers) as client:
         shared = client.scatter(scenario, broadcast=True, hash=False)
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})) or 1)
+        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
         todo = iter(bounds)
 
         def submit(start: int, stop: int):
@@ -435,11 +447,6 @@ def _dask_chunks(dask: Any, job: tuple, bounds: list, workers: int | None) -> It
             following = next(todo, None)
             if following is not None:
                 futures.add(submit(*following))
-    finally:
-        if owned:
-            client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # --- side effects at the edge: the store and the progress bar -------------------------------

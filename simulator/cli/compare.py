@@ -7,6 +7,7 @@ command: `compare` uses them for several scenarios, `run --runs N` for one.
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 from simulator.errors import DiplosimError
@@ -73,7 +74,7 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
     table, write the report when `--out` is given; return the exit code."""
     from rich.console import Console
 
-    from simulator.ensemble import SeedRoot, run_ensemble
+    from simulator.ensemble import SeedRoot, dask_client, run_ensemble
     from simulator.report import comparison, rich_table, write_report
     from simulator.scenario import load_scenario
 
@@ -90,22 +91,26 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
     level = getattr(args, "level", 0.95)
     wanted = [m for s in scenarios for m in getattr(s, "outputs", ())] or None
     console = Console()
-    ensembles = []
-    for scenario in scenarios:
-        try:
-            ensembles.append(
+    dask = getattr(args, "dask", None)
+    workers = getattr(args, "workers", None)
+    try:
+        with ExitStack() as stack:
+            if dask is not None:  # one cluster for every scenario
+                dask = stack.enter_context(dask_client(dask, workers))
+            ensembles = [
                 run_ensemble(
                     scenario,
                     runs,
                     seed,
-                    workers=getattr(args, "workers", None),
-                    dask=getattr(args, "dask", None),
+                    workers=workers,
+                    dask=dask,
                     store=getattr(args, "store", None),
                 )
-            )
-        except OSError as exc:  # a Dask scheduler that cannot be reached, a pool that fails
-            where = f" at {args.dask}" if getattr(args, "dask", None) else ""
-            raise DiplosimError(f"cannot run the ensemble{where}: {exc}") from None
+                for scenario in scenarios
+            ]
+    except OSError as exc:  # a Dask scheduler that cannot be reached, a pool that fails
+        where = f" at {args.dask}" if getattr(args, "dask", None) else ""
+        raise DiplosimError(f"cannot run the ensemble{where}: {exc}") from None
     title = " vs ".join(e.name for e in ensembles)
     console.print(rich_table(comparison(ensembles, level, wanted), level, title=title))
     console.print(f"{runs:,} runs per scenario, seed {seed}")
