@@ -91,7 +91,7 @@ def onset_probability(
     _date_axis(ax)
     ax.set_ylabel("probability")
     ax.set_title(f"{title} ({level:.0%} interval shaded)", fontsize=11)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     return figure
 
