@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
+from types import NoneType, UnionType
 from typing import Any
 
 import attrs
@@ -79,6 +80,10 @@ _c_encode = (
 )
 
 
+# A str as a JSON string, exactly as the encoder writes it (the C function when there is one).
+quote = json.encoder.encode_basestring
+
+
 def dumps(value: Any) -> str:
     """Canonical JSON: sorted keys, no whitespace, UTF-8 kept, no NaN."""
     if _c_encode is None:
@@ -102,7 +107,10 @@ def to_fields(event: events.Event) -> dict[str, Any]:
 def encode(event: events.Event) -> tuple[str, int, str]:
     """The `(type, schema, payload)` of a stored record for *event*."""
     cls = type(event)
-    return cls.__name__, cls.SCHEMA, dumps(to_fields(event))
+    write = _WRITERS.get(cls)
+    if write is None:
+        write = _WRITERS[cls] = _writer(cls)
+    return cls.__name__, cls.SCHEMA, write(event)
 
 
 def from_fields(
@@ -215,6 +223,83 @@ def _builder(cls: type) -> Callable[[str], events.Event]:
 
 
 _BUILDERS: dict[str, tuple[type, Callable[[str], events.Event]]] = {}
+
+
+def _reference_payload(event: events.Event) -> str:
+    """The canonical payload by the general path: the definition `_writer` must match."""
+    return dumps(to_fields(event))
+
+
+# How `_writer` writes a value of each declared field type: (source of the check that the value
+# is of that exact type, source of its JSON text). Strings need no check: `quote` refuses any
+# other value (TypeError) and writes a str subclass as the encoder would.
+_KINDS: dict[Any, tuple[str | None, str]] = {
+    str: (None, "quote(value)"),
+    int: ("type(value) is int", "repr(value)"),
+    # value - value is 0.0 for a finite float only: NaN and infinities take the general path,
+    # which refuses them.
+    float: ("type(value) is float and value - value == 0.0", "repr(value)"),
+    date: ("type(value) is date", "'\"' + value.isoformat() + '\"'"),
+    tuple[str, ...]: ("type(value) is tuple", "'[' + ','.join(map(quote, value)) + ']'"),
+}
+
+
+def _writer(cls: type) -> Callable[[events.Event], str]:
+    """A function writing the canonical payload of a *cls* event, written for that type.
+
+    For speed (append encodes every event; this is about twice as fast as building the
+    dict for `dumps`): generated source that joins the JSON text of each field in sorted key
+    order, a field at its default left out, exactly as `dumps(to_fields(event))` would write
+    it. A value not of its field's declared type, and a type with a field of any other kind,
+    take that general path, so the bytes and the errors are always its own.
+    """
+    try:
+        fields = attrs.fields(attrs.resolve_types(cls))
+    except (NameError, TypeError):
+        return _reference_payload
+    lines = [
+        "def write(event):",
+        "    parts = []",
+        "    try:",
+    ]
+    for field in sorted(fields, key=lambda f: f.name):
+        kind, default = field.type, field.default
+        if default is None and type(kind) is UnionType and len(kind.__args__) == 2:
+            kind = next((k for k in kind.__args__ if k is not NoneType), None)
+            when = "value is not None"
+        elif default is attrs.NOTHING:
+            when = None
+        elif type(default) in (str, int):
+            when = f"value != {default!r}"
+        else:
+            return _reference_payload
+        if kind not in _KINDS:
+            return _reference_payload
+        check, text = _KINDS[kind]
+        lines.append(f"        value = event.{field.name}")
+        indent = "        "
+        if when is not None:
+            lines.append(f"        if {when}:")
+            indent += "    "
+        if check is not None:
+            lines.append(f"{indent}if not ({check}):")
+            lines.append(f"{indent}    return reference(event)")
+        lines.append(f"{indent}parts.append({quote(field.name) + ':'!r} + {text})")
+    lines += [
+        "    except TypeError:",
+        "        return reference(event)",
+        "    return '{' + ','.join(parts) + '}'",
+    ]
+    namespace: dict[str, Any] = {
+        "quote": quote,
+        "date": date,
+        "reference": _reference_payload,
+    }
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built above from field names
+    return namespace["write"]
+
+
+_WRITERS: dict[type, Callable[[events.Event], str]] = {}
 
 
 def _upcast(type_name: str, schema: int, target: int, fields: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import attrs
 import pytest
@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import codec, events
-from simulator.errors import CodecError, DiplosimError
+from simulator.errors import CodecError, DiplosimError, StoreError
 from simulator.store import open_store
+from simulator.store.base import GENESIS, chain, record_hash
 from tests.strategies import event_of
 
 ALL_TYPES = sorted(events.REGISTRY.items())
@@ -39,6 +40,63 @@ def test_every_event_type_round_trips_through_every_path(name, cls, data):
     assert codec.decode_trusted(type_name, schema, payload) == event
     assert codec.from_dict(json.loads(codec.dumps(codec.to_dict(event)))) == event
     assert codec.encode(codec.decode(type_name, schema, payload))[2] == payload
+
+
+@pytest.mark.parametrize(("name", "cls"), ALL_TYPES)
+@settings(max_examples=60)
+@given(data=st.data())
+def test_the_generated_payload_writer_gives_the_bytes_of_the_general_path(name, cls, data):
+    event = data.draw(event_of(cls))
+    assert codec.encode(event)[2] == codec.dumps(codec.to_fields(event))
+
+
+class _Text(str):
+    pass
+
+
+class _Count(int):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("attacker", _Text("AZE")),  # written as the encoder writes any str
+        ("attacker", 'Ünïcode "quoted" \\ \n \x00 \u2028'),
+        ("troops", True),  # a bool is JSON true, not 1
+        ("troops", _Count(7)),
+        ("troops", 1.5),
+        ("troops", "12"),
+        ("casualties", 2**70),
+        ("source", ""),
+        ("occurred_at", datetime(2023, 9, 19, 12, 30)),
+        ("region", None),
+    ],
+)
+def test_values_not_of_their_declared_type_are_written_as_the_general_path_writes_them(
+    field, value
+):
+    event = events.Offensive(**_plain(offensive_fields(troops=5)))
+    object.__setattr__(event, field, value)  # past the validators, as no caller should
+    assert codec.encode(event)[2] == codec.dumps(codec.to_fields(event))
+
+
+@pytest.mark.parametrize(("field", "value"), [("usd", float("nan")), ("tonnes", float("inf"))])
+def test_the_payload_writer_refuses_what_the_general_path_refuses(field, value):
+    event = events.AidPledge(
+        occurred_at=date(2023, 9, 19), donor="EU", recipient="ARM", region="NK", kind="food"
+    )
+    object.__setattr__(event, field, value)
+    with pytest.raises(ValueError):
+        codec.dumps(codec.to_fields(event))
+    with pytest.raises(ValueError):
+        codec.encode(event)
+
+
+def test_a_parties_tuple_with_a_non_text_member_is_written_as_by_the_general_path():
+    event = events.Ceasefire(occurred_at=date(2023, 9, 19), parties=("AZE", "ARM"))
+    object.__setattr__(event, "parties", ("AZE", 5))
+    assert codec.encode(event)[2] == codec.dumps(codec.to_fields(event))
 
 
 @settings(max_examples=100)
@@ -219,3 +277,46 @@ def test_register_upcaster_makes_the_upcaster_apply(tally, monkeypatch):
     codec.register_upcaster("Tally", 1, _tally_1_to_2)
     event = codec.decode("Tally", 1, '{"count":7,"occurred_at":"2021-05-01"}')
     assert (event.total, event.unit) == (7, "head")
+
+
+# --- the hash chain writes each row's canonical JSON itself: the same bytes as `record_hash`
+
+# Any code point, lone surrogates (no valid Unicode) included.
+row_text = st.text(st.characters(exclude_categories=()), max_size=20)
+
+
+@settings(max_examples=100)
+@given(
+    stream=row_text.filter(bool),
+    start=st.integers(min_value=0, max_value=2**40),
+    prepared=st.lists(
+        st.tuples(
+            row_text,
+            st.integers(min_value=0, max_value=9) | st.booleans(),
+            row_text,
+            st.none() | row_text,
+            row_text,
+        ),
+        max_size=5,
+    ),
+    previous=st.sampled_from([GENESIS, "f" * 64, "née"]),
+)
+def test_chain_hashes_each_row_as_record_hash_does(stream, start, prepared, previous):
+    recorded_at = "2024-05-01T12:00:00.000000+00:00"
+    try:
+        rows = chain(stream, start, start + 7, previous, prepared, recorded_at)
+    except StoreError:  # text that is no valid Unicode: record_hash cannot encode it either
+        with pytest.raises(UnicodeEncodeError):
+            _reference_chain(previous, stream, start, prepared, recorded_at)
+        return
+    assert rows == _reference_chain(previous, stream, start, prepared, recorded_at)
+
+
+def _reference_chain(previous, stream, start, prepared, recorded_at):
+    rows = []
+    for offset, (type_name, schema, occurred_at, cause, payload) in enumerate(prepared):
+        row = (start + 7 + offset, stream, start + offset, type_name, schema, occurred_at)
+        row += (recorded_at, cause, payload)
+        previous = record_hash(previous, row)
+        rows.append((*row, previous))
+    return rows
