@@ -13,8 +13,9 @@ the dynamics processes run until the horizon. Every event of a run goes through 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 import simpy
 
 from simulator import dynamics, metrics
-from simulator.dynamics.context import Context
+from simulator.dynamics.context import RELATIONS_ONLY, Context
 from simulator.events import Event
 from simulator.scenario import Scenario
 from simulator.world import RunningState, WorldState
@@ -94,23 +95,50 @@ def simulate(scenario: Scenario, seed: Seed = 0) -> Run:
     dynamics.check_roles(
         params, scenario.actors, scenario.regions, scenario.source_path or scenario.name
     )
-    env = simpy.Environment()
-    state = RunningState(half_life_days=params.relations_half_life_days)
-    ctx = Context(env, state, np.random.default_rng(seed), params, scenario.start)
     start = scenario.start.toordinal()
-    env.process(_replay(ctx, scenario.recorded_prefix(), "record", start))
-    scheduled = scenario.scheduled()
-    if scheduled:
-        env.process(_replay(ctx, scheduled, "scenario", start))
-    chosen = dynamics.processes(params)
-    if chosen:
-        env.process(_branch(ctx, chosen, scenario.branch_date.toordinal() - start))
-    env.run(until=scenario.horizon.toordinal() - start + 1)
+    # The record before the branch point is folded in at once: nothing else happens before
+    # the branch day, so replaying it at its days would write the same events in the same
+    # order, only slower. The clock starts at the branch day.
+    prefix, folded = _recorded(scenario)
+    state = RunningState(folded)
+    day = max(scenario.branch_date.toordinal() - start, 0)
+    until = scenario.horizon.toordinal() - start + 1
+    env = simpy.Environment(initial_time=day)
+    ctx = Context(env, state, np.random.default_rng(seed), params, scenario.start)
+    ctx.events.extend(prefix)
+    ctx.causes.extend(["record"] * len(prefix))
+    if day < until:
+        scheduled = scenario.scheduled()
+        if scheduled:
+            env.process(_replay(ctx, scheduled, "scenario", start))
+        for _name, process in dynamics.processes(params):
+            env.process(process(ctx))
+        env.run(until=until)
     final = state.snapshot()
     found = metrics.compute(
         ctx.events, final, params, list(scenario.actors), scenario.branch_date, scenario.horizon
     )
     return Run(scenario, seed, ctx.events, ctx.causes, found, final)
+
+
+# The fold of the recorded prefix of the last few scenarios run: the same for all their runs
+# (kept for speed; an entry holds its scenario, so no other object can come to share its id).
+_PREFIXES: dict[int, tuple[Scenario, tuple[Event, ...], WorldState]] = {}
+_KEEP = 8
+
+
+def _recorded(scenario: Scenario) -> tuple[tuple[Event, ...], WorldState]:
+    """*scenario*'s recorded prefix and the state it folds to."""
+    entry = _PREFIXES.get(id(scenario))
+    if entry is None or entry[0] is not scenario:
+        prefix = tuple(scenario.recorded_prefix())
+        state = RunningState(half_life_days=scenario.dynamics.relations_half_life_days)
+        state.apply_all(prefix)
+        entry = (scenario, prefix, state.snapshot())
+        while len(_PREFIXES) >= _KEEP:
+            del _PREFIXES[next(iter(_PREFIXES))]
+        _PREFIXES[id(scenario)] = entry
+    return entry[1], entry[2]
 
 
 def _replay(ctx: Context, events: Sequence[Event], cause: str, start: int):
@@ -120,13 +148,6 @@ def _replay(ctx: Context, events: Sequence[Event], cause: str, start: int):
         if delay > 0:
             yield env.timeout(delay)
         ctx.write(event, cause)
-
-
-def _branch(ctx: Context, chosen, day: int):
-    if day > 0:
-        yield ctx.env.timeout(day)
-    for _name, process in chosen:
-        ctx.env.process(process(ctx))
 
 
 # --- the daily series -------------------------------------------------------------------------
@@ -160,37 +181,70 @@ def sample(
     wanted = np.asarray(days, dtype=np.int64)
     order = np.argsort(wanted, kind="stable")
     pairs = metrics.pairs(params, list(scenario.actors))
-    names = columns(scenario)
-    out = {name: np.zeros(len(wanted)) for name in names}
-    state = RunningState(half_life_days=params.relations_half_life_days)
-    start = scenario.start
+    first = scenario.start.toordinal() + (int(wanted.min()) if wanted.size else 0)
+    prefix, folded = _recorded(scenario)
+    position = len(prefix)
+    if (
+        position
+        and first >= folded.day.toordinal()
+        and len(events) >= position
+        and all(a is b for a, b in zip(events[:position], prefix, strict=True))
+    ):
+        state = RunningState(folded)  # the run's own record: folded once for all its runs
+    else:
+        state = RunningState(half_life_days=params.relations_half_life_days)
+        position = 0
+    half_life = state.half_life_days
+    sums = state.relation_sums
     region, me = params.region, params.state
-    position, count = 0, len(events)
-    for slot in order:
-        day = start + timedelta(days=int(wanted[slot]))
-        while position < count and events[position].occurred_at <= day:
-            state.apply(events[position])
-            position += 1
-        for a, b in pairs:
-            if state.day is None or state.relation_sums.get((a, b)) is None:
-                continue
-            out[f"relations:{a}-{b}"][slot] = state.relations(a, b, max(day, state.day))
-        out["war"][slot] = float(
-            any(me in p for p in state.hostilities) if me else bool(state.hostilities)
-        )
-        out["blockade"][slot] = float(
-            state.blockaded(region) if region else any(state.blockades.values())
-        )
-        for name, values in (
-            ("peacekeepers", {r: sum(v.values()) for r, v in state.peacekeepers.items()}),
-            ("population", state.population),
-            ("displaced", state.displaced),
-            ("reintegration", state.reintegration),
-        ):
-            out[name][slot] = values.get(region, 0) if region else sum(values.values())
-        shares = state.control.get(region, {}) if region else {}
-        out["control"][slot] = shares.get(me, 0.0) if me else np.nan
+    ordinals = [e.occurred_at.toordinal() for e in events]
+    # How many events before each index change more than relations: the step series move
+    # only at those, so they are read again only then.
+    steps = [0]
+    for e in events:
+        steps.append(steps[-1] + (type(e) not in RELATIONS_ONLY))
+    rows = []  # the series' values at each day, in day order
+    scalars = None
+    for day in (wanted[order] + scenario.start.toordinal()).tolist():
+        stop = bisect_right(ordinals, day, position)
+        if stop > position:
+            state.apply_all(events[position:stop])
+            if steps[stop] != steps[position]:
+                scalars = None
+            position = stop
+        if scalars is None:
+            scalars = _scalars(state, region, me)
+        row = []
+        for pair in pairs:
+            entry = sums.get(pair)
+            if entry is None:
+                row.append(0.0)
+            else:
+                value, since = entry
+                row.append(value * 0.5 ** ((max(day, state._ordinal) - since) / half_life))
+        row.extend(scalars)
+        rows.append(row)
+    table = np.array(rows, dtype=float).reshape(len(rows), len(pairs) + len(_SCALARS))
+    out = {}
+    for column, name in enumerate(columns(scenario)):
+        values = np.empty(len(wanted))
+        values[order] = table[:, column]
+        out[name] = values
     return out
+
+
+def _scalars(state: RunningState, region: str, me: str) -> tuple[float, ...]:
+    """The step series of *state* in `_SCALARS` order."""
+    war = any(me in p for p in state.hostilities) if me else bool(state.hostilities)
+    blockade = state.blockaded(region) if region else any(state.blockades.values())
+    troops = {r: sum(v.values()) for r, v in state.peacekeepers.items()}
+    counts = [
+        values.get(region, 0) if region else sum(values.values())
+        for values in (troops, state.population, state.displaced, state.reintegration)
+    ]
+    shares = state.control.get(region, {}) if region else {}
+    control = shares.get(me, 0.0) if me else np.nan
+    return (float(war), float(blockade), *counts, control)
 
 
 def day_of(scenario: Scenario, day: date) -> int:

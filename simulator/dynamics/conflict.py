@@ -16,18 +16,14 @@ from simulator.events import (
 )
 
 
-def _opponents_at_war(ctx: Context) -> list[str]:
-    p, s = ctx.params, ctx.state
-    return [x for x in (p.authority, p.kin_state) if x and s.at_war(p.state, x)]
-
-
 def escalation(ctx: Context):
     """Offensives of `state`: rounds of an ongoing war, or a new war when the hazard strikes."""
     p, s = ctx.params, ctx.state
     while True:
-        at_war = _opponents_at_war(ctx)
+        at_war = ctx.at_war()
+        reads = True  # whether the hazard reads relations (else it is constant between changes)
         if at_war:
-            defender, rate = at_war[0], p.war_offensive_rate
+            defender, rate, reads = at_war[0], p.war_offensive_rate, False
         elif p.authority and ctx.share(p.authority) > 0.0:
             defender = p.authority
             hostility = ctx.relations(p.state, p.authority) + ctx.relations(p.state, p.kin_state)
@@ -45,16 +41,16 @@ def escalation(ctx: Context):
             if (min(p.state, p.kin_state), max(p.state, p.kin_state)) in s.peace:
                 rate *= p.peace_escalation_factor
         else:
-            defender, rate = "", 0.0
-        if (yield ctx.wait(rate)):
+            defender, rate, reads = "", 0.0, False
+        if (yield ctx.wait(rate, relations=reads)):
             offensive(ctx, defender)
 
 
 def offensive(ctx: Context, defender: str) -> None:
     """One offensive against *defender*; territory changes hands while the authority holds
     some, its people flee, and an authority left with nothing capitulates."""
-    p, rng = ctx.params, ctx.rng
-    casualties = int(rng.exponential(p.casualties_per_offensive) + 0.5)
+    p = ctx.params
+    casualties = int(ctx.exponential(p.casualties_per_offensive) + 0.5)
     held = ctx.share(p.authority) if p.authority else 0.0
     index = ctx.write(
         Offensive(
@@ -68,7 +64,7 @@ def offensive(ctx: Context, defender: str) -> None:
     )
     if held <= 0.0:
         return
-    taken = held * min(1.0, rng.exponential(p.offensive_gain))
+    taken = held * min(1.0, ctx.exponential(p.offensive_gain))
     if held - taken < p.collapse_share:
         taken = math.ceil(held * 1e4) / 1e4  # rounded up: the whole holding goes
     else:
@@ -88,7 +84,7 @@ def offensive(ctx: Context, defender: str) -> None:
     )
     people.flee(ctx, min(1.0, taken / held), change)
     if ctx.share(p.authority) <= 0.0:
-        parties = (p.state, *_opponents_at_war(ctx))
+        parties = (p.state, *ctx.at_war())
         if len(parties) > 1:
             ctx.write(
                 Ceasefire(occurred_at=ctx.today, parties=parties, region=p.region),
@@ -98,10 +94,10 @@ def offensive(ctx: Context, defender: str) -> None:
 
 def ceasefire(ctx: Context):
     """During a war of `state`: mediation (when there is a mediator) and the truce it hastens."""
-    p, rng = ctx.params, ctx.rng
+    p = ctx.params
     mediated = None  # the start date of the war the mediator has taken up
     while True:
-        at_war = _opponents_at_war(ctx)
+        at_war = ctx.at_war()
         if not at_war:
             yield ctx.wait(0.0, relations=False)
             continue
@@ -111,7 +107,7 @@ def ceasefire(ctx: Context):
         if not (yield ctx.wait(truce + mediation, relations=False)):
             continue
         parties = (p.state, *at_war)
-        if rng.random() * (truce + mediation) < mediation:
+        if ctx.uniform() * (truce + mediation) < mediation:
             mediated = began
             ctx.write(
                 DiplomaticMeeting(
@@ -144,14 +140,16 @@ def blockade(ctx: Context):
     while True:
         held = ctx.share(p.authority)
         imposed = p.state in s.blockades.get(p.region, {})
+        reads = False  # whether the hazard reads relations (else it is constant between changes)
         if imposed:
             rate = p.blockade_lift_rate * (p.blockade_lift_factor if held <= 0.0 else 1.0)
-        elif held > 0.0 and not _opponents_at_war(ctx):
+        elif held > 0.0 and not ctx.at_war():
             hostility = ctx.relations(p.state, p.authority) + ctx.relations(p.state, p.kin_state)
             rate = p.blockade_rate * lift(-hostility / p.relations_scale)
+            reads = True
         else:
             rate = 0.0
-        if (yield ctx.wait(rate)):
+        if (yield ctx.wait(rate, relations=reads)):
             kind = BlockadeLifted if imposed else Blockade
             target = p.authority or None
             ctx.write(

@@ -9,11 +9,11 @@ from simulator.events import Agreement, DiplomaticMeeting, Statement
 def normalisation(ctx: Context):
     """While the two states are not at war, talks and accusations move their relations, and
     the better the relations, the likelier a peace agreement."""
-    p, s, rng = ctx.params, ctx.state, ctx.rng
+    p, s = ctx.params, ctx.state
     pair = (min(p.state, p.kin_state), max(p.state, p.kin_state))
     while True:
-        if any(x and s.at_war(p.state, x) for x in (p.authority, p.kin_state)):
-            yield ctx.wait(0.0)
+        if ctx.at_war():
+            yield ctx.wait(0.0, relations=False)
             continue
         x = ctx.relations(p.state, p.kin_state) / p.relations_scale
         talks = p.talks_rate * tilt(x)
@@ -22,7 +22,7 @@ def normalisation(ctx: Context):
         total = talks + accusations + peace
         if not (yield ctx.wait(total)):
             continue
-        pick = rng.random() * total
+        pick = ctx.uniform() * total
         if pick < talks:
             event = DiplomaticMeeting(
                 occurred_at=ctx.today,
@@ -33,7 +33,7 @@ def normalisation(ctx: Context):
             )
         elif pick < talks + accusations:
             speaker, target = p.state, p.kin_state
-            if rng.random() < 0.5:
+            if ctx.uniform() < 0.5:
                 speaker, target = target, speaker
             event = Statement(
                 occurred_at=ctx.today, speaker=speaker, kind="accusation", target=target

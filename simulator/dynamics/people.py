@@ -31,7 +31,7 @@ def displacement(ctx: Context):
     p, s = ctx.params, ctx.state
     while True:
         away = s.displaced.get(p.region, 0)
-        calm = not any(x and s.at_war(p.state, x) for x in (p.authority, p.kin_state))
+        calm = not ctx.at_war()
         rate = p.return_rate * p.guarantees if away and calm and not s.blockaded(p.region) else 0.0
         if (yield ctx.wait(rate, relations=False)):
             back = int(ctx.rng.binomial(away, p.return_share))
@@ -51,8 +51,8 @@ def reintegration(ctx: Context):
         todo = [m for m in MILESTONES if m not in reached]
         if not todo:
             return
-        calm = not any(x and s.at_war(p.state, x) for x in (p.authority, p.kin_state))
-        rate = 0.0
+        calm = not ctx.at_war()
+        rate, reads = 0.0, False  # reads: whether the hazard reads relations
         if calm and ctx.share(p.state) >= p.reintegration_control_share:
             living = s.population.get(p.region, 0)
             total = living + s.displaced.get(p.region, 0)
@@ -63,7 +63,8 @@ def reintegration(ctx: Context):
             )
             rate *= lift(ctx.relations(p.state, p.kin_state) / p.relations_scale)
             rate *= floor + (1.0 - floor) * remaining
-        if (yield ctx.wait(rate)):
+            reads = True
+        if (yield ctx.wait(rate, relations=reads)):
             ctx.write(
                 ReintegrationStep(
                     occurred_at=ctx.today, region=p.region, state=p.state, milestone=todo[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from simulator.dynamics.context import Context
 from simulator.events import AidDelivery, AidPledge, PeacekeeperDeployment, PeacekeeperWithdrawal
 
@@ -12,12 +14,9 @@ def aid(ctx: Context):
     """`donor` pledges aid while there is need (war, blockade or displaced people); each
     pledge is delivered after a delay, or is not, the less likely under a blockade."""
     p, s, rng = ctx.params, ctx.state, ctx.rng
+    env = ctx.env
     while True:
-        need = (
-            s.displaced.get(p.region, 0) > 0
-            or s.blockaded(p.region)
-            or any(x and s.at_war(p.state, x) for x in (p.authority, p.kin_state))
-        )
+        need = s.displaced.get(p.region, 0) > 0 or s.blockaded(p.region) or ctx.at_war()
         if not (yield ctx.wait(p.aid_pledge_rate if need else 0.0, relations=False)):
             continue
         if p.authority and ctx.share(p.authority) > 0.0:
@@ -32,20 +31,20 @@ def aid(ctx: Context):
             recipient=recipient,
             region=p.region,
             kind=AID_KINDS[int(rng.integers(len(AID_KINDS)))],
-            usd=max(1000.0, round(float(rng.exponential(p.aid_pledge_usd)), -3)),
+            usd=max(1000.0, round(ctx.exponential(p.aid_pledge_usd), -3)),
         )
         index = ctx.write(pledge, "process:aid")
-        delay = float(rng.exponential(p.aid_delivery_days))
-        ctx.env.process(_deliver(ctx, pledge, index, delay))
+        # A timer calls the delivery (no process of its own: a third of the SimPy steps).
+        timer = env.timeout(ctx.exponential(p.aid_delivery_days))
+        timer.callbacks.append(partial(_deliver, ctx, pledge, index))
 
 
-def _deliver(ctx: Context, pledge: AidPledge, index: int, delay: float):
-    yield ctx.env.timeout(delay)
+def _deliver(ctx: Context, pledge: AidPledge, index: int, timer) -> None:
     p = ctx.params
     chance = p.aid_delivery_share
     if ctx.state.blockaded(p.region):
         chance *= p.aid_blockade_factor
-    if ctx.rng.random() < chance:
+    if ctx.uniform() < chance:
         delivery = AidDelivery(
             occurred_at=ctx.today,
             donor=pledge.donor,
@@ -65,7 +64,7 @@ def deploy(ctx: Context, ceasefire: int) -> None:
         return
     if ctx.state.peacekeepers.get(p.region, {}).get(p.peacekeeper):
         return
-    if ctx.rng.random() < p.peacekeeper_deploy_share:
+    if ctx.uniform() < p.peacekeeper_deploy_share:
         ctx.write(
             PeacekeeperDeployment(
                 occurred_at=ctx.today,
