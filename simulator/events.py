@@ -79,14 +79,20 @@ def _fail(inst, attribute, what: str, value) -> None:
     raise EventError(f"{type(inst).__name__}: '{attribute.name}' must be {what} (got {value!r})")
 
 
+# The actor checks below run for most fields of every event an import builds, so each is
+# written for speed: one strip (an id is non-empty and equal to itself stripped), and the test
+# repeated inline in `_opt_actor` and `_actors` rather than called.
+_ACTOR_ID = "a non-empty actor id without surrounding spaces"
+
+
 def _actor(inst, attribute, value) -> None:
-    if not isinstance(value, str) or not value.strip() or value != value.strip():
-        _fail(inst, attribute, "a non-empty actor id without surrounding spaces", value)
+    if not isinstance(value, str) or not value or value.strip() != value:
+        _fail(inst, attribute, _ACTOR_ID, value)
 
 
 def _opt_actor(inst, attribute, value) -> None:
-    if value is not None:
-        _actor(inst, attribute, value)
+    if value is not None and (not isinstance(value, str) or not value or value.strip() != value):
+        _fail(inst, attribute, _ACTOR_ID, value)
 
 
 def _actors(minimum: int):
@@ -94,7 +100,8 @@ def _actors(minimum: int):
         if not isinstance(value, tuple) or len(value) < minimum:
             _fail(inst, attribute, f"at least {minimum} actor ids", value)
         for actor in value:
-            _actor(inst, attribute, actor)
+            if not isinstance(actor, str) or not actor or actor.strip() != actor:
+                _fail(inst, attribute, _ACTOR_ID, actor)
         if len(set(value)) != len(value):
             _fail(inst, attribute, "distinct actor ids", value)
 
@@ -421,8 +428,8 @@ def _cameo_code(inst, attribute, value) -> None:
         _fail(inst, attribute, "a CAMEO code of the GDELT table, e.g. '190'", value)
 
 
-def _weight(inst, attribute, value) -> None:
-    if type(value) is not float or not -10.0 <= value <= 10.0:
+def _opt_weight(inst, attribute, value) -> None:
+    if value is not None and (type(value) is not float or not -10.0 <= value <= 10.0):
         _fail(inst, attribute, "a Goldstein weight in [-10, 10]", value)
 
 
@@ -438,9 +445,7 @@ class Reported(Event):
     actor1: str = _actor_field()
     code: str = attrs.field(validator=_cameo_code)
     actor2: str | None = _opt_actor_field()
-    weight: float | None = attrs.field(
-        default=None, converter=_to_float, validator=attrs.validators.optional(_weight)
-    )
+    weight: float | None = attrs.field(default=None, converter=_to_float, validator=_opt_weight)
     region: str | None = _opt_actor_field()
     label: str = attrs.field(default="", validator=_text)
     ref: str | None = attrs.field(default=None, validator=_opt_text)

@@ -126,8 +126,8 @@ def converter(
     i_id, i_day, i_code, i_weight = (
         index[n] for n in ("GLOBALEVENTID", "SQLDATE", "EventCode", "GoldsteinScale")
     )
-    i_a1 = (index["Actor1Code"], index["Actor1Name"], index["Actor1CountryCode"])
-    i_a2 = (index["Actor2Code"], index["Actor2Name"], index["Actor2CountryCode"])
+    i_a1, i_n1, i_c1 = (index[f"Actor1{n}"] for n in ("Code", "Name", "CountryCode"))
+    i_a2, i_n2, i_c2 = (index[f"Actor2{n}"] for n in ("Code", "Name", "CountryCode"))
     i_full, i_adm1, i_country = (
         index.get(n) for n in ("ActionGeo_FullName", "ActionGeo_ADM1Code", "ActionGeo_CountryCode")
     )
@@ -137,24 +137,22 @@ def converter(
     who: dict[tuple[str, str, str], str | None] = {}
     where: dict[tuple[str, str, str], str | None] = {}
 
+    who_get, where_get = who.get, where.get
+
     def actor(key: tuple[str, str, str]) -> str | None:
-        found = who.get(key, who)
-        if found is who:
-            found = actors.actor(key[:2], default_actor(*key)) if any(key) else None
-            if len(who) > 100_000:
-                who.clear()
-            who[key] = found
+        found = actors.actor(key[:2], default_actor(*key)) if any(key) else None
+        if len(who) > 100_000:
+            who.clear()
+        who[key] = found
         return found
 
     def region(key: tuple[str, str, str]) -> str | None:
-        found = where.get(key, where)
-        if found is where:
-            full, adm1, country = key
-            names = [p.strip() for p in full.split(",")] if full else []
-            found = actors.region((*names, adm1, country), sanitise(adm1 or country) or None)
-            if len(where) > 100_000:
-                where.clear()
-            where[key] = found
+        full, adm1, country = key
+        names = [p.strip() for p in full.split(",")] if full else []
+        found = actors.region((*names, adm1, country), sanitise(adm1 or country) or None)
+        if len(where) > 100_000:
+            where.clear()
+        where[key] = found
         return found
 
     def convert(f: list[str]) -> ev.Event | None:
@@ -177,15 +175,22 @@ def converter(
             weight = float(text) if text else None
         except ValueError:
             raise Refused(f"GoldsteinScale must be a number (got {text!r})") from None
-        a1 = actor((f[i_a1[0]], f[i_a1[1]], f[i_a1[2]]))
-        a2 = actor((f[i_a2[0]], f[i_a2[1]], f[i_a2[2]]))
-        place = region(
-            (
-                f[i_full] if i_full is not None else "",
-                f[i_adm1] if i_adm1 is not None else "",
-                f[i_country] if i_country is not None else "",
-            )
+        # The caches are looked up here, the functions called only on a miss (for speed: three
+        # calls a row saved).
+        a1 = who_get(key1 := (f[i_a1], f[i_n1], f[i_c1]), who)
+        if a1 is who:
+            a1 = actor(key1)
+        a2 = who_get(key2 := (f[i_a2], f[i_n2], f[i_c2]), who)
+        if a2 is who:
+            a2 = actor(key2)
+        key3 = (
+            f[i_full] if i_full is not None else "",
+            f[i_adm1] if i_adm1 is not None else "",
+            f[i_country] if i_country is not None else "",
         )
+        place = where_get(key3, where)
+        if place is where:
+            place = region(key3)
         url = f[i_url] if i_url is not None else ""
         event = build(day, f"gdelt:{raw}", code, weight, a1, a2, place, "", url)
         known.add(key)
