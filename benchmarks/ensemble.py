@@ -57,13 +57,25 @@ def main() -> int:
     print(
         f"{scenario.name}: {args.runs:,} runs, 1 worker vs {args.workers} ({os.cpu_count()} cores)"
     )
+    load = os.getloadavg()[0]
+    if load > 0.5:  # other work on the machine takes cores from the workers: speed-up is lower
+        print(f"  note: load average {load:.1f} before starting: other work slows these figures")
 
     single, single_seconds = timed(scenario, args.runs, 1)
     print(f"  1 worker : {single_seconds:7.1f} s  {args.runs / single_seconds:8.1f} runs/s")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    parent_before = resource.getrusage(resource.RUSAGE_SELF)
     parallel, parallel_seconds = timed(scenario, args.runs, args.workers)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    parent_after = resource.getrusage(resource.RUSAGE_SELF)
+    parent_cpu = parent_after.ru_utime - parent_before.ru_utime
+    busy = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / (
+        parallel_seconds * args.workers
+    )
     print(
         f"  {args.workers} workers: {parallel_seconds:7.1f} s  "
-        f"{args.runs / parallel_seconds:8.1f} runs/s"
+        f"{args.runs / parallel_seconds:8.1f} runs/s  (workers on CPU {busy:.0%} of the time, "
+        f"parent {parent_cpu / parallel_seconds:.0%})"
     )
     pd.testing.assert_frame_equal(single.results, parallel.results)
     for name, values in single.series.items():
