@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import re
+import shutil
+import tempfile
 import threading
 import time
+from pathlib import Path
 from urllib.parse import unquote
 
 import psycopg
@@ -270,3 +274,22 @@ def test_without_the_server_the_tests_skip_with_how_to_run_them(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true and no PostgreSQL server"):
         server_module.require_bindir()
+
+
+def test_the_files_of_a_killed_test_run_are_swept_and_a_running_one_kept():
+    made = {}
+    for name, pid in (("stale", "999999999"), ("running", str(os.getpid())), ("young", "")):
+        root = Path(tempfile.mkdtemp(prefix="diplosim-pg-"))
+        (root / "data").mkdir()
+        (root / "data" / "postmaster.pid").write_text(f"{pid}\n/some/dir\n")
+        if name != "young":
+            os.utime(root, (time.time() - 3600, time.time() - 3600))
+        made[name] = root
+    server_module.sweep()
+    assert {name: root.exists() for name, root in made.items()} == {
+        "stale": False,
+        "running": True,
+        "young": True,
+    }
+    for root in made.values():
+        shutil.rmtree(root, ignore_errors=True)
