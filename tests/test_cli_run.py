@@ -47,3 +47,21 @@ def test_a_bad_role_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "state = 'XXX' is not a declared actor" in err
+
+
+def test_runs_gives_an_ensemble_summary_equal_to_run_ensemble(tmp_path, capsys):
+    from simulator.ensemble import run_ensemble
+
+    out = tmp_path / "report"
+    args = ["run", RECORDED, "--runs", "6", "--seed", "4", "--workers", "1", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "war_resumed" in printed and "6 runs per scenario, seed 4" in printed
+    written = (out / "results.csv").read_text().splitlines()
+    expected = run_ensemble(load_scenario(RECORDED), 6, 4, workers=1).results
+    assert len(written) == 1 + len(expected)
+
+
+def test_runs_refuses_events(capsys):
+    assert main(["run", RECORDED, "--runs", "3", "--events"]) == 2
+    assert "--events" in capsys.readouterr().err

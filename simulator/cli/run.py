@@ -1,4 +1,5 @@
-"""`diplosim run`: simulate one path of a scenario, print its summary or its events, store it."""
+"""`diplosim run`: simulate one path of a scenario (its summary, its events, into a store), or
+with `--runs N` an ensemble of paths summarised with intervals (see `cli/compare.py`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import sys
 from datetime import date
 
 from simulator import codec
+from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command
 from simulator.engine import Run, simulate
-from simulator.errors import StoreError
+from simulator.errors import DiplosimError, StoreError
 from simulator.scenario import load_scenario
 from simulator.store import open_store
 
@@ -16,16 +18,27 @@ from simulator.store import open_store
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run", help="simulate a scenario from its branch point")
     parser.add_argument("scenario", help="scenario file (TOML)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the run (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the run, or of the ensemble with --runs (default: [ensemble] seed, else 0)",
+    )
     parser.add_argument(
         "--events", action="store_true", help="print the path's events as JSON Lines instead"
     )
     parser.add_argument("--store", help="also write the run to stream run/<name>/<seed> there")
+    add_ensemble_arguments(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    run = simulate(load_scenario(args.scenario), args.seed)
+    if args.runs is not None:
+        if args.events:
+            raise DiplosimError("--events shows one path: use it without --runs")
+        return run_ensemble_command(args)
+    scenario = load_scenario(args.scenario)
+    run = simulate(scenario, scenario.ensemble.seed if args.seed is None else args.seed)
     if args.events:
         write_events(run)
     else:
