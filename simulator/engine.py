@@ -1,9 +1,11 @@
 """The SimPy engine: replay the record to the branch point, then let the dynamics write on.
 
 Time is days from the scenario start. The recorded prefix is replayed at its recorded days,
-in order; from the branch date the scheduled events (the kept record) come at their days and
-the dynamics processes run until the horizon. Every event of a run goes through one
-`Context.write`, which folds it into a `world.RunningState` and notes its cause:
+in order; since no process acts before the branch, that replay is a fold done once per
+scenario, and the SimPy clock starts at the branch day. From the branch date the scheduled
+events (the kept record) come at their days and the dynamics processes run until the horizon.
+Every event of a run goes through one `Context.write`, which folds it into a
+`world.RunningState` and notes its cause:
 
     "record"            a recorded event before the branch point
     "scenario"          an event the scenario schedules after it
