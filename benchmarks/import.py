@@ -4,14 +4,16 @@
 
 Writes N rows in the documented 61-column GDELT 2.0 layout (a mix of codes, actors and places
 like a daily export) to a temporary file, then times `ingest.import_file` into a new SQLite
-store. Reports rows/s overall and the share spent inside `EventStore.append` (encoding, hash
-chain, insert), and the peak resident memory of the import (ru_maxrss). Targets: >= 100,000
-rows/s; peak memory < 300 MB.
+store. Reports rows/s overall, the time spent inside `EventStore.append`, the microseconds per
+row of each stage (reading + mapping, encoding, hash chain, SQLite insert + commit), and the
+peak resident memory of the import (ru_maxrss). Targets: >= 100,000 rows/s; peak memory
+< 300 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import resource
@@ -23,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator.ingest import gdelt, import_file  # noqa: E402
-from simulator.store import open_store  # noqa: E402
+from simulator.store import base, open_store, sqlite  # noqa: E402
 
 TARGET_ROWS_PER_S = 100_000
 TARGET_PEAK_MB = 300
@@ -93,28 +95,33 @@ def main() -> int:
     print(f"wrote {args.rows:,} GDELT 2.0 rows in {time.perf_counter() - started:.1f} s")
 
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    spent = dict.fromkeys(("append", "encode", "chain"), 0.0)
     with open_store(f"sqlite:///{db}") as store:
-        spent = [0.0]
-        append = store.append
-
-        def timed_append(*a, **kw):
-            t = time.perf_counter()
-            try:
-                return append(*a, **kw)
-            finally:
-                spent[0] += time.perf_counter() - t
-
-        store.append = timed_append
+        store.append = _timed(store.append, spent, "append")
+        base.prepare = _timed(base.prepare, spent, "encode")
+        sqlite.chain = _timed(sqlite.chain, spent, "chain")
         started = time.perf_counter()
-        summary = import_file(data, "gdelt", store, "gdelt", batch_size=args.batch_size)
+        try:
+            summary = import_file(data, "gdelt", store, "gdelt", batch_size=args.batch_size)
+        finally:
+            base.prepare, sqlite.chain = base.prepare.__wrapped__, sqlite.chain.__wrapped__
         elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     rate = summary.read / elapsed
-    outside = summary.read / (elapsed - spent[0]) if elapsed > spent[0] else float("inf")
+    inside = spent["append"]
+    outside = summary.read / (elapsed - inside) if elapsed > inside else float("inf")
     print(f"imported {summary.imported:,} of {summary.read:,} rows ({summary.refused} refused)")
     print("  " + ", ".join(f"{k} {v:,}" for k, v in summary.types.most_common()))
-    print(f"time        {elapsed:8.1f} s, of which store.append {spent[0]:.1f} s")
+    print(f"time        {elapsed:8.1f} s, of which store.append {inside:.1f} s")
+    stages = {
+        "reading + mapping": elapsed - inside,
+        "encoding (prepare)": spent["encode"],
+        "hash chain": spent["chain"],
+        "SQLite insert + commit": inside - spent["encode"] - spent["chain"],
+    }
+    per_row = "   ".join(f"{k} {v / summary.read * 1e6:.1f}" for k, v in stages.items())
+    print(f"  us per row: {per_row}")
     ok_rate = rate >= TARGET_ROWS_PER_S
     ok_mem = peak_mb < TARGET_PEAK_MB
     print(f"rows/s      {rate:10,.0f}   target >= {TARGET_ROWS_PER_S:,}   {_verdict(ok_rate)}")
@@ -124,6 +131,20 @@ def main() -> int:
         f"   (before import: {before_mb:.0f} MB)"
     )
     return 0
+
+
+def _timed(function, spent: dict[str, float], name: str):
+    """*function*, adding the seconds each call takes to `spent[name]`."""
+
+    @functools.wraps(function)
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - started
+
+    return timed
 
 
 def _verdict(ok: bool) -> str:
