@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from simulator import codec
 from simulator.cli import main
 from simulator.engine import simulate
@@ -65,3 +67,11 @@ def test_runs_gives_an_ensemble_summary_equal_to_run_ensemble(tmp_path, capsys):
 def test_runs_refuses_events(capsys):
     assert main(["run", RECORDED, "--runs", "3", "--events"]) == 2
     assert "--events" in capsys.readouterr().err
+
+
+def test_a_negative_seed_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["run", RECORDED, "--seed", "-1"])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "--seed: expected a whole number >= 0 (got '-1')" in err and "Traceback" not in err

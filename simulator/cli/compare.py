@@ -41,7 +41,11 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser) -> None:
         ),
         (
             "--seed",
-            {"type": _seed, "metavar": "S", "help": "ensemble seed (default: [ensemble] seed)"},
+            {
+                "type": seed_argument,
+                "metavar": "S",
+                "help": "ensemble seed (default: [ensemble] seed)",
+            },
         ),
         ("--out", {"type": Path, "metavar": "DIR", "help": "write results, plots, index.html"}),
         (
@@ -134,7 +138,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def _seed(text: str) -> int:
+def seed_argument(text: str) -> int:
+    """*text* as a seed: a whole number >= 0 (argparse `type`)."""
     try:
         value = int(text)
     except ValueError:

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 
 from simulator import codec
-from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command
+from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command, seed_argument
 from simulator.engine import Run, simulate
 from simulator.errors import DiplosimError, StoreError
 from simulator.scenario import load_scenario
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("scenario", help="scenario file (TOML)")
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed_argument,
         default=None,
         help="seed of the run, or of the ensemble with --runs (default: [ensemble] seed, else 0)",
     )
