@@ -15,7 +15,7 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import iso3, sanitise
-from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code
+from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, numeric_key
 
 NAME = "icews"
 DIALECT = {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
@@ -149,9 +149,7 @@ def converter(
     return convert
 
 
-def key(ident: str) -> int | str:
-    """How an identity read back from the store ("icews:123" less its prefix) is remembered."""
-    return int(ident) if ident.isdigit() else ident
+key = numeric_key  # how an identity read back from the store is remembered
 
 
 def export(event: ev.Event, ident: str) -> dict[str, str]:

@@ -182,3 +182,9 @@ def identity(event: ev.Event) -> str | None:
         return event.ref
     source = event.source
     return source.split(" ", 1)[0] if source else None
+
+
+def numeric_key(ident: str) -> int | str:
+    """How a row identity read back from the store ("gdelt:123" less its prefix) is remembered
+    by a format whose identities are numbers: as the number when it is one."""
+    return int(ident) if ident.isdigit() else ident
