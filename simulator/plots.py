@@ -1,13 +1,15 @@
-"""Figures of ensembles: relations fan charts, probabilities over time, distributions.
+"""Figures: relations fan charts, probabilities over time and distributions of ensembles, and
+relations indices day by day.
 
-Each function takes ensembles (the first is the baseline) and returns a matplotlib `Figure`
-built without pyplot, so nothing depends on a global backend: a notebook displays the figure,
-`report.write_report` saves it as PNG.
+Each function returns a matplotlib `Figure` built without pyplot, so nothing depends on a global
+backend: a notebook displays the figure, `report.write_report` and the command line save it as
+PNG. The functions of ensembles take them with the first as the baseline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -147,6 +149,24 @@ def distribution(ensembles: Sequence[Ensemble], metrics: Sequence[str]) -> Figur
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     figure.suptitle("People displaced: distribution over runs", fontsize=11)
+    return figure
+
+
+def relations_lines(
+    series: Mapping[str, Sequence[float]], days: Sequence[date], title: str
+) -> Figure:
+    """One line per named daily relations index in *series* over *days*, on one axis."""
+    figure = Figure(figsize=(10, 4.5), layout="constrained")
+    ax = figure.subplots()
+    for name, values in series.items():
+        ax.plot(days, values, label=name, linewidth=1.2)
+    ax.axhline(0.0, color="grey", linewidth=0.6)
+    ax.set_title(title)
+    ax.set_ylabel("decayed sum of Goldstein weights")
+    ax.legend(loc="best", fontsize="small")
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     return figure
 
 

@@ -258,6 +258,27 @@ def state_on(
     return running.snapshot()
 
 
+def relations_over(
+    events: Iterable[ev.Event],
+    pairs: Iterable[tuple[str, str]],
+    days: Iterable[date],
+    half_life_days: float | None = None,
+) -> dict[tuple[str, str], list[float]]:
+    """The relations index of each of *pairs* (keyed as given) on each of *days* (ascending),
+    *events* (date-ordered) folded once: each day's value counts the events up to that day."""
+    running = RunningState(half_life_days=half_life_days)
+    series: dict[tuple[str, str], list[float]] = {p: [] for p in pairs}
+    pending = iter(events)
+    upcoming = next(pending, None)
+    for day in days:
+        while upcoming is not None and upcoming.occurred_at <= day:
+            running.apply(upcoming)
+            upcoming = next(pending, None)
+        for (a, b), values in series.items():
+            values.append(running.relations(a, b, day))
+    return series
+
+
 # --- handlers: one per event type, each applies its event to a RunningState's dicts ---------
 # Written for speed: the fold calls one per event, so they inline the pair sorting and the
 # relations update rather than calling `event.dyads()` and `event.goldstein`.

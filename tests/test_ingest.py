@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from simulator import cameo, world
 from simulator import events as ev
-from simulator.cli.relations import month_ends, pair_events, relations_series
+from simulator.cli.relations import month_ends, pair_events
 from simulator.ingest import (
     ActorsTableError,
     ActorTable,
@@ -478,7 +478,7 @@ def test_relations_series_is_the_world_fold_of_the_pair_events(tmp_path, store):
     assert [type(e).__name__ for e in found] == ["Offensive", "Statement"]
     ends = month_ends(date(2020, 9, 1), date(2021, 1, 15))
     assert ends[0] == date(2020, 9, 30) and ends[-1] == date(2021, 1, 15)
-    series = relations_series(found, pair, ends)
+    series = world.relations_over(found, [pair], ends)[pair]
     for day, value in zip(ends, series, strict=True):
         state = world.state_on(sorted(store.events("gdelt"), key=lambda e: e.occurred_at), day)
         assert value == pytest.approx(state.relations(*pair, day))

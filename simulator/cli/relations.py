@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import calendar
 import json
-from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from simulator import world
@@ -77,27 +76,6 @@ def pair_events(store: EventStore, stream: str, pair: tuple[str, str]) -> list[E
     return found
 
 
-def relations_series(
-    events: Iterable[Event],
-    pair: tuple[str, str],
-    days: Sequence[date],
-    half_life_days: float = world.DEFAULT_HALF_LIFE_DAYS,
-) -> list[float]:
-    """The relations index of *pair* on each of *days* (ascending) after *events* (date-ordered),
-    folded with `world.RunningState`: each day's value counts the events up to that day."""
-    a, b = pair
-    state = world.RunningState(half_life_days=half_life_days)
-    pending = iter(events)
-    upcoming = next(pending, None)
-    values = []
-    for day in days:
-        while upcoming is not None and upcoming.occurred_at <= day:
-            state.apply(upcoming)
-            upcoming = next(pending, None)
-        values.append(state.relations(a, b, day))
-    return values
-
-
 def month_ends(start: date, end: date) -> list[date]:
     """The last day of every month from *start*'s to *end*'s (the last one is *end* itself)."""
     ends = []
@@ -127,7 +105,7 @@ def run_relations(args: argparse.Namespace) -> int:
     if end < start:
         raise RelationsError(f"--to {end} comes before --from {start}")
     ends = month_ends(start, end)
-    table = {s: relations_series(evs, pair, ends, args.half_life) for s, evs in found.items()}
+    table = {s: _series(evs, pair, ends, args.half_life) for s, evs in found.items()}
     print(f"relations index {pair[0]}-{pair[1]}, half-life {args.half_life:g} days")
     width = max(12, *(len(s) + 2 for s in args.streams))
     print("month   " + "".join(f"{s:>{width}}" for s in args.streams))
@@ -135,10 +113,16 @@ def run_relations(args: argparse.Namespace) -> int:
         print(f"{day:%Y-%m} " + "".join(f"{table[s][i]:>{width}.2f}" for s in args.streams))
     if args.plot:
         days = [start + timedelta(n) for n in range((end - start).days + 1)]
-        series = {s: relations_series(evs, pair, days, args.half_life) for s, evs in found.items()}
+        series = {s: _series(evs, pair, days, args.half_life) for s, evs in found.items()}
         plot(series, days, pair, args.half_life, args.plot)
         print(f"plot written to {args.plot}")
     return 0
+
+
+def _series(
+    events: list[Event], pair: tuple[str, str], days: list[date], half_life: float
+) -> list[float]:
+    return world.relations_over(events, [pair], days, half_life)[pair]
 
 
 def plot(
@@ -149,23 +133,10 @@ def plot(
     path: str,
 ) -> None:
     """Write a PNG of each stream's daily index of *pair* to *path*."""
-    import matplotlib
+    from simulator.plots import relations_lines
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    title = f"Relations index {pair[0]}-{pair[1]} (half-life {half_life_days:g} days)"
     try:
-        for stream, values in series.items():
-            ax.plot(days, values, label=stream, linewidth=1.2)
-        ax.axhline(0.0, color="grey", linewidth=0.6)
-        ax.set_title(f"Relations index {pair[0]}-{pair[1]} (half-life {half_life_days:g} days)")
-        ax.set_ylabel("decayed sum of Goldstein weights")
-        ax.legend(loc="best")
-        fig.autofmt_xdate()
-        try:
-            fig.savefig(path, dpi=120)
-        except OSError as exc:
-            raise RelationsError(f"cannot write plot {path}: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)
+        relations_lines(series, days, title).savefig(path, dpi=120)
+    except OSError as exc:
+        raise RelationsError(f"cannot write plot {path}: {exc.strerror or exc}") from None

@@ -268,35 +268,14 @@ def plot_relations(
     scenario: Scenario, pairs: list[tuple[str, str]], half_life: float, path: Path
 ) -> None:
     """Write a PNG of the daily relations index of *pairs* over the record."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from simulator.plots import relations_lines
 
     last = scenario.events[-1].occurred_at if scenario.events else scenario.start
     days = [scenario.start + timedelta(days=n) for n in range((last - scenario.start).days + 2)]
-    series: dict[tuple[str, str], list[float]] = {p: [] for p in pairs}
-    state = world.RunningState(half_life_days=half_life)
-    pending = iter(scenario.events)
-    upcoming = next(pending, None)
-    for day in days:
-        while upcoming is not None and upcoming.occurred_at <= day:
-            state.apply(upcoming)
-            upcoming = next(pending, None)
-        state.advance(day)
-        for p in pairs:
-            series[p].append(state.relations(*p))
-    figure, axes = plt.subplots(figsize=(11, 5))
-    for p, values in series.items():
-        axes.plot(days, values, label="-".join(p), linewidth=1.2)
-    axes.axhline(0.0, color="grey", linewidth=0.6)
-    axes.set_title(f"{scenario.name}: relations index (half-life {half_life:g} days)")
-    axes.set_ylabel("decayed sum of Goldstein weights")
-    axes.legend(loc="best", fontsize="small")
-    figure.autofmt_xdate()
+    series = world.relations_over(scenario.events, pairs, days, half_life)
+    title = f"{scenario.name}: relations index (half-life {half_life:g} days)"
+    figure = relations_lines({"-".join(p): values for p, values in series.items()}, days, title)
     try:
-        figure.savefig(path, dpi=100)
+        figure.savefig(path, dpi=120)
     except OSError as exc:
         raise DiplosimError(f"--plot: cannot write {path} ({exc.strerror or exc})") from None
-    finally:
-        plt.close(figure)
