@@ -19,7 +19,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -30,6 +30,9 @@ from simulator.dynamics.context import RELATIONS_ONLY, Context
 from simulator.events import Event
 from simulator.scenario import Scenario
 from simulator.world import RunningState, WorldState
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Seed = int | np.random.SeedSequence
 
@@ -80,7 +83,7 @@ class Run:
         return sample(self.scenario, self.events, days)
 
     @cached_property
-    def states(self):
+    def states(self) -> pd.DataFrame:
         """The daily state series from start to horizon, a pandas DataFrame by date."""
         import pandas as pd
 

@@ -15,7 +15,7 @@ from simulator.errors import DiplosimError
 DEFAULT_RUNS = 1000
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "compare",
         help="run ensembles of scenarios and compare their outcomes",

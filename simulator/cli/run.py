@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from typing import TextIO
 
 from simulator import codec
 from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command, seed_argument
@@ -48,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_events(run: Run, out=None) -> None:
+def write_events(run: Run, out: TextIO | None = None) -> None:
     """The path's events, one JSON object a line (what `diplosim events append` reads)."""
     out = out or sys.stdout
     for event in run.events:
