@@ -112,3 +112,11 @@ def test_relations_refuses_a_bad_pair_or_an_empty_stream(tmp_path, gdelt_file, c
     assert "stream 'none'" in capsys.readouterr().err
     assert main(["relations", "--store", url, "--stream", "gdelt", "--pair", "X,Y"]) == 0
     assert "no events between X and Y" in capsys.readouterr().out
+
+
+def test_relations_on_a_missing_store_file_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "typo.db"
+    code = main(["relations", "--store", f"sqlite:///{missing}", "--stream", "s", "--pair", "A,B"])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not missing.exists()

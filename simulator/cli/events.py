@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from simulator import codec
 from simulator.errors import CodecError, DiplosimError, StoreError
 from simulator.events import Event
-from simulator.store import DEFAULT_URL, EventStore, Record, open_store
+from simulator.store import EventStore, Record, open_store
 
 MAX_REPORTED = 20  # bad lines reported before "... and N more"
 SUMMARY_WIDTH = 60
@@ -237,9 +236,4 @@ def _selected(store: EventStore, stream: str | None, types: list[str] | None) ->
 
 def _open(url: str | None, must_exist: bool = True) -> EventStore:
     """The store at *url*; for reading commands a SQLite file must already exist."""
-    store_url = url or os.environ.get("DIPLOSIM_STORE") or DEFAULT_URL
-    if must_exist and store_url.startswith("sqlite:///"):
-        path = Path(store_url[len("sqlite:///") :])
-        if not path.is_file():
-            raise StoreError(f"no store at {store_url} (file {path} does not exist)")
-    return open_store(store_url)
+    return open_store(url, create=not must_exist)

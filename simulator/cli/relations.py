@@ -91,7 +91,7 @@ def run_relations(args: argparse.Namespace) -> int:
     pair = parse_pair(args.pair)
     if not 0.0 < args.half_life < float("inf"):
         raise RelationsError(f"--half-life must be a number of days > 0 (got {args.half_life:g})")
-    with open_store(args.store) as store:
+    with open_store(args.store, create=False) as store:
         for stream in args.streams:
             if store.version(stream) == 0:
                 raise RelationsError(f"stream {stream!r} of {store.url} holds no events")

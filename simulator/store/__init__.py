@@ -12,9 +12,13 @@ DEFAULT_URL = "sqlite:///diplosim.db"
 __all__ = ["DEFAULT_URL", "EventStore", "Record", "Verification", "open_store"]
 
 
-def open_store(url: str | None = None) -> EventStore:
+def open_store(url: str | None = None, create: bool = True) -> EventStore:
     """Open the store at *url*: `memory://`, `sqlite:///relative.db`, `sqlite:////abs.db`,
-    `postgresql://user@host/db`. Without a URL: `$DIPLOSIM_STORE`, else `sqlite:///diplosim.db`."""
+    `postgresql://user@host/db`. Without a URL: `$DIPLOSIM_STORE`, else `sqlite:///diplosim.db`.
+
+    With `create=False` (commands that only read) a SQLite file that does not exist is an
+    error rather than a new empty store, so a mistyped path is reported, not created.
+    """
     url = url or os.environ.get("DIPLOSIM_STORE") or DEFAULT_URL
     if url == "memory://":
         from simulator.store.memory import MemoryStore
@@ -23,7 +27,10 @@ def open_store(url: str | None = None) -> EventStore:
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         from simulator.store.sqlite import SQLiteStore
 
-        return SQLiteStore(url[len("sqlite:///") :], url)
+        path = url[len("sqlite:///") :]
+        if not create and not os.path.isfile(path):
+            raise StoreError(f"no store at {url} (file {path} does not exist)")
+        return SQLiteStore(path, url)
     if url.startswith(("postgresql://", "postgres://")):
         try:
             from simulator.store.postgres import PostgresStore
