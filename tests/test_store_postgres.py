@@ -14,14 +14,17 @@ import shutil
 import tempfile
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
 import psycopg
 import pytest
 
+from simulator import events
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.store import open_store
+from simulator.store.base import record_hash
 from simulator.store.postgres import PostgresStore, _escape, redact
 from tests import pg_server as server_module
 from tests.store_contract import make_contract_tests, offensive
@@ -162,6 +165,47 @@ def test_appends_wait_for_the_append_lock(pg_url):
         other.commit()
         writer.join(10)
         assert done == [[1]]
+
+
+def test_an_append_reads_the_head_committed_while_it_waited_for_the_lock(pg_url):
+    # The lock and the head read go to the server together; the read must still see what the
+    # lock's holder committed, or the append would reuse its position.
+    with open_store(pg_url) as store, psycopg.connect(pg_url) as other:
+        store.append("a", [offensive(1)])
+        (row,) = [tuple(r) for r in store.read_all()]
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (store._lock_key,))
+        following = (1, "b", 0, *row[3:9])
+        with other.cursor() as cur:
+            cur.execute(
+                "INSERT INTO events VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (*following, record_hash(row[9], following)),
+            )
+        done = []
+        writer = threading.Thread(target=lambda: done.append(store.append("a", [offensive(2)])))
+        writer.start()
+        time.sleep(0.3)
+        assert done == []
+        other.commit()
+        writer.join(10)
+        assert done == [[2]]
+        assert store.verify().ok
+
+
+def test_a_bad_event_after_the_first_slice_writes_nothing_and_is_named(pg_url):
+    bad_text = events.Statement(
+        occurred_at=date(2020, 1, 1), speaker="AAA", kind="comment", text="\ud800"
+    )
+    batch = [offensive(1 + i % 28) for i in range(450)]
+    with open_store(pg_url) as store:
+        with pytest.raises(StoreError, match="^event 321: not a catalogue event"):
+            store.append("a", batch[:321] + [{"type": "Offensive"}] + batch[321:])
+        with pytest.raises(StoreError, match="^event 250: text is not valid Unicode"):
+            store.append("a", batch[:250] + [bad_text] + batch[250:], expected_version=0)
+        with pytest.raises(StoreError, match="^event 150: causation must be text"):
+            store.append("a", batch, causation=[None] * 150 + [5] + [None] * 299)
+        assert store.version("a") == 0
+        assert store.append("a", batch, expected_version=0) == list(range(450))
+        assert store.verify().ok
 
 
 def test_a_failed_insert_rolls_back_the_whole_batch(pg_url, raw):
