@@ -14,6 +14,7 @@ Backends subclass `EventStore` and implement the four `_` methods; the rest is s
 
 from __future__ import annotations
 
+import abc
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -82,7 +83,7 @@ def check_stream(stream: object) -> str:
     return stream
 
 
-class EventStore:
+class EventStore(abc.ABC):
     """Append-only, hash-chained event log. Use `open_store(url)` to get one."""
 
     url: str = ""
@@ -92,24 +93,28 @@ class EventStore:
     def _append_rows(
         self, stream: str, prepared: list[tuple], expected_version: int | None, recorded_at: str
     ) -> list[int]:
-        """Atomically: check the version, chain and insert *prepared* (see `_chain`)."""
-        raise NotImplementedError
+        """Atomically: check the version, chain and insert *prepared* (see `chain`).
 
+        The shared `append` calls it; a backend that overrides `append` itself (PostgreSQL,
+        which streams the batch while encoding it) has no use for it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} overrides append() instead")
+
+    @abc.abstractmethod
     def _page(self, stream: str | None, start: int, types: tuple[str, ...] | None, limit: int):
         """Up to *limit* rows (Record columns, in order) from *start*: of *stream* by version
         when a stream is given, else of the whole log by position."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def version(self, stream: str) -> int:
         """The number of events in *stream* (its next version)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def streams(self) -> list[str]:
         """Every stream name, sorted."""
-        raise NotImplementedError
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - a store with nothing to release keeps this
+        """Release the backend's connection or file; the store is unusable after it."""
 
     # --- shared ---------------------------------------------------------------------------------
 
