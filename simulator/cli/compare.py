@@ -128,25 +128,23 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 (got {text!r})")
-    return value
+def whole_number(minimum: int):
+    """An argparse `type`: *text* as a whole number >= *minimum*, or a usage error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum} (got {text!r})")
+        return value
+
+    return parse
 
 
-def seed_argument(text: str) -> int:
-    """*text* as a seed: a whole number >= 0 (argparse `type`)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (got {text!r})")
-    return value
+_positive = whole_number(1)
+seed_argument = whole_number(0)  # a seed: numpy refuses negative ones
 
 
 def _level(text: str) -> float:
