@@ -15,6 +15,7 @@ Every event of a run goes through one `Context.write`, which folds it into a
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
@@ -26,7 +27,8 @@ import numpy as np
 import simpy
 
 from simulator import dynamics, metrics
-from simulator.dynamics.context import RELATIONS_ONLY, Context
+from simulator import events as events_module
+from simulator.dynamics import View
 from simulator.events import Event
 from simulator.scenario import Scenario
 from simulator.world import RunningState, WorldState
@@ -96,10 +98,6 @@ class Run:
 
 def simulate(scenario: Scenario, seed: Seed = 0) -> Run:
     """Run *scenario* once with the Generator `numpy.random.default_rng(seed)`."""
-    params = scenario.dynamics
-    dynamics.check_roles(
-        params, scenario.actors, scenario.regions, scenario.source_path or scenario.name
-    )
     start = scenario.start.toordinal()
     # The record before the branch point is folded in at once: nothing else happens before
     # the branch day, so replaying it at its days would write the same events in the same
@@ -108,22 +106,119 @@ def simulate(scenario: Scenario, seed: Seed = 0) -> Run:
     state = RunningState(folded)
     day = max(scenario.branch_date.toordinal() - start, 0)
     until = scenario.horizon.toordinal() - start + 1
-    env = simpy.Environment(initial_time=day)
-    ctx = Context(env, state, np.random.default_rng(seed), params, scenario.start)
-    ctx.events.extend(prefix)
-    ctx.causes.extend(["record"] * len(prefix))
+    log_events, causes = list(prefix), ["record"] * len(prefix)
     if day < until:
-        scheduled = scenario.scheduled()
-        if scheduled:
-            env.process(_replay(ctx, scheduled, "scenario", start))
-        for _name, process in dynamics.processes(params):
-            env.process(process(ctx))
+        env = simpy.Environment(initial_time=day)
+        env.process(
+            _path(
+                env,
+                _Path(scenario, state, np.random.default_rng(seed), log_events, causes),
+                until,
+            )
+        )
         env.run(until=until)
     final = state.snapshot()
     found = metrics.compute(
-        ctx.events, final, params, list(scenario.actors), scenario.branch_date, scenario.horizon
+        log_events, final, scenario.focus, scenario.branch_date, scenario.horizon
     )
-    return Run(scenario, seed, ctx.events, ctx.causes, found, final)
+    return Run(scenario, seed, log_events, causes, found, final)
+
+
+@attrs.define
+class _Path:
+    """The run being written: its scenario, state, Generator and log (events and causes)."""
+
+    scenario: Scenario
+    state: RunningState
+    rng: np.random.Generator
+    events: list[Event]
+    causes: list[str]
+
+    def write(self, day_events: list[tuple[Event, str]]) -> None:
+        """Append one day's events and fold them: they take effect from the next day."""
+        for event, cause in day_events:
+            self.events.append(event)
+            self.causes.append(cause)
+        self.state.apply_all(event for event, _ in day_events)
+
+
+def _path(env: simpy.Environment, path: _Path, until: int):
+    """The one SimPy process of a run: from piece to piece of constant hazard, it draws the
+    first day with an event (each day is event-free with probability exp(-total rate)), draws
+    that day's events, writes them with the scheduled ones, and moves on (docs/model.md)."""
+    scenario, state, rng = path.scenario, path.state, path.rng
+    params = scenario.dynamics
+    cast = scenario.cast
+    start = scenario.start.toordinal()
+    recheck = params.recheck_days
+    schedule = list(scenario.scheduled())
+    position = 0
+    while True:
+        t = int(env.now)
+        if t >= until:
+            return
+        ordinal = start + t
+        view = View(state, cast, ordinal)
+        rates = dynamics.table(view, params) if params.enabled else None
+        boundary = dynamics.next_boundary(ordinal, start, recheck, view.deadline, start + until)
+        boundary -= start
+        total = rates.total if rates is not None else 0.0
+        # The first day of the piece with a drawn event: each day is free of them with
+        # probability exp(-total), whatever the scheduled events do.
+        drawn = t + math.floor(rng.standard_exponential() / total) if total > 0.0 else math.inf
+        scheduled = (
+            schedule[position].occurred_at.toordinal() - start
+            if position < len(schedule)
+            else math.inf
+        )
+        day = min(drawn, scheduled)
+        if day >= boundary:
+            yield env.timeout(boundary - t)
+            continue
+        if day > t:
+            yield env.timeout(day - t)
+        written: list[tuple[Event, str]] = []
+        while (
+            position < len(schedule) and schedule[position].occurred_at.toordinal() == start + day
+        ):
+            written.append((schedule[position], "scenario"))
+            position += 1
+        if day == drawn:
+            # The same state (and rates) as at the piece's start; the date it is written on.
+            written += _draw(rates, View(state, cast, start + day), rng, params)
+        path.write(written)
+        yield env.timeout(1)
+
+
+def _draw(
+    rates: dynamics.Table, view: View, rng: np.random.Generator, params: dynamics.Parameters
+) -> list[tuple[Event, str]]:
+    """The drawn events of a day that has some: independent Poisson counts per tuple,
+    conditioned on at least one (a total count, then a multinomial split)."""
+    total = rates.total
+    n = _positive_poisson(rng, total)
+    flat = np.asarray([r for rs in rates.rates for r in rs])
+    counts = rng.multinomial(n, flat / flat.sum()) if len(flat) > 1 else [n]
+    written = []
+    place = 0
+    for rule, keys in zip(rates.rules, rates.keys, strict=True):
+        for key in keys:
+            for _ in range(int(counts[place])):
+                written.append((rule.write(key, view, rng, params), f"rule:{rule.name}"))
+            place += 1
+    return written
+
+
+def _positive_poisson(rng: np.random.Generator, mean: float) -> int:
+    """A Poisson count of *mean* conditioned on being at least 1 (by inversion)."""
+    u = rng.random() * -math.expm1(-mean)  # uniform on (0, P(N >= 1))
+    n, term = 1, mean * math.exp(-mean)
+    cumulative = term
+    while cumulative < u and n < 10_000:
+        n += 1
+        term *= mean / n
+        cumulative += term
+    return n
 
 
 # The fold of the recorded prefix of the last few scenarios run: the same for all their runs
@@ -146,23 +241,25 @@ def _recorded(scenario: Scenario) -> tuple[tuple[Event, ...], WorldState]:
     return entry[1], entry[2]
 
 
-def _replay(ctx: Context, events: Sequence[Event], cause: str, start: int):
-    env = ctx.env
-    for event in events:
-        delay = event.occurred_at.toordinal() - start - env.now
-        if delay > 0:
-            yield env.timeout(delay)
-        ctx.write(event, cause)
-
-
 # --- the daily series -------------------------------------------------------------------------
 
 
 def columns(scenario: Scenario) -> list[str]:
     """The names of the series `sample` gives, in order."""
-    pairs = metrics.pairs(scenario.dynamics, list(scenario.actors))
-    return [f"relations:{a}-{b}" for a, b in pairs] + list(_SCALARS)
+    return [f"relations:{a}-{b}" for a, b in scenario.focus.pairs()] + list(_SCALARS)
 
+
+# Events that change nothing but the relations index and the aid books.
+_RELATIONS_ONLY = frozenset(
+    (
+        events_module.Statement,
+        events_module.DiplomaticMeeting,
+        events_module.Reported,
+        events_module.AidPledge,
+        events_module.AidDelivery,
+        events_module.Recognition,
+    )
+)
 
 _SCALARS = (
     "war",
@@ -179,13 +276,13 @@ def sample(
     scenario: Scenario, events: Sequence[Event], days: Sequence[int] | np.ndarray
 ) -> dict[str, np.ndarray]:
     """The state series of *scenario*'s path *events* at *days* from its start, folding the
-    events once: relations of each followed pair, war (1 when the `state` role, or anyone,
-    is at war), blockade (1/0), peacekeepers (troops), population, displaced, reintegration
-    (0..1) and the control share of `state`, all of the role `region` (else of all regions)."""
+    events once: relations of each followed pair, war (1 while the focus holder is at war),
+    blockade (1/0), peacekeepers (troops), population, displaced, reintegration (0..1) and
+    the control share of the focus holder, all of the focus region (`Scenario.focus`)."""
     params = scenario.dynamics
     wanted = np.asarray(days, dtype=np.int64)
     order = np.argsort(wanted, kind="stable")
-    pairs = metrics.pairs(params, list(scenario.actors))
+    pairs = scenario.focus.pairs()
     first = scenario.start.toordinal() + (int(wanted.min()) if wanted.size else 0)
     prefix, folded = _recorded(scenario)
     position = len(prefix)
@@ -201,13 +298,13 @@ def sample(
         position = 0
     half_life = state.half_life_days
     sums = state.relation_sums
-    region, me = params.region, params.state
+    region, me = scenario.focus.region, scenario.focus.holder
     ordinals = [e.occurred_at.toordinal() for e in events]
     # How many events before each index change more than relations: the step series move
     # only at those, so they are read again only then.
     steps = [0]
     for e in events:
-        steps.append(steps[-1] + (type(e) not in RELATIONS_ONLY))
+        steps.append(steps[-1] + (type(e) not in _RELATIONS_ONLY))
     rows = []  # the series' values at each day, in day order
     scalars = None
     for day in (wanted[order] + scenario.start.toordinal()).tolist():

@@ -60,6 +60,9 @@ MEETING_CODES = {
 
 AGREEMENT_KINDS = ("ceasefire", "peace", "border", "transit", "humanitarian", "other")
 
+# Kinds of mission: armed peacekeepers keep the sides apart; unarmed monitors observe.
+MISSION_KINDS = ("peacekeeping", "monitoring")
+
 # Reintegration milestones of a region into a state; their weights live in `world`.
 MILESTONES = (
     "institutions_dissolved",
@@ -247,12 +250,32 @@ class Offensive(Event):
 
 
 @_register
+class Intervention(Event):
+    """`intervener` enters the war of its `ally` against `enemy` in `region`, on the ally's side."""
+
+    ACTOR_FIELDS = ("intervener", "enemy", "ally")
+    CAMEO = "190"
+    intervener: str = _actor_field()
+    ally: str = _actor_field()
+    enemy: str = _actor_field()
+    region: str = _actor_field()
+    troops: int | None = _opt_count_field()
+
+    def dyads(self) -> tuple[tuple[str, str], ...]:
+        """Only the intervener and the enemy fight: the ally's relations are not moved."""
+        if self.intervener == self.enemy:
+            return ()
+        return (tuple(sorted((self.intervener, self.enemy))),)
+
+
+@_register
 class Ceasefire(Event):
-    """A truce declared between `parties`; ends the hostilities among them."""
+    """A truce declared by `parties`: ends the hostilities among them; a unilateral one (one
+    party) ends every war of that party."""
 
     ACTOR_FIELDS = ("parties", "mediator")
     CAMEO = "0871"
-    parties: tuple[str, ...] = _parties_field(2)
+    parties: tuple[str, ...] = _parties_field(1)
     region: str | None = _opt_actor_field()
     mediator: str | None = _opt_actor_field()
 
@@ -287,7 +310,8 @@ class AidDelivery(Event):
 
 @_register
 class PeacekeeperDeployment(Event):
-    """`troops` peacekeepers of `contributor` deployed to `region`, hosted by `host`."""
+    """`troops` of a mission of `kind` (armed peacekeepers or unarmed monitors) of
+    `contributor` deployed to `region`, hosted by `host`."""
 
     ACTOR_FIELDS = ("contributor", "host")
     CAMEO = "074"
@@ -296,11 +320,12 @@ class PeacekeeperDeployment(Event):
     troops: int = _count_field()
     host: str | None = _opt_actor_field()
     mandate_days: int | None = _opt_count_field()
+    kind: str = attrs.field(default="peacekeeping", validator=_one_of(MISSION_KINDS))
 
 
 @_register
 class PeacekeeperWithdrawal(Event):
-    """`contributor` withdraws `troops` peacekeepers from `region` (None: all of them)."""
+    """`contributor` withdraws `troops` of its mission of `kind` from `region` (None: all)."""
 
     ACTOR_FIELDS = ("contributor", "host")
     CAMEO = "1661"
@@ -308,6 +333,7 @@ class PeacekeeperWithdrawal(Event):
     region: str = _actor_field()
     troops: int | None = _opt_count_field()
     host: str | None = _opt_actor_field()
+    kind: str = attrs.field(default="peacekeeping", validator=_one_of(MISSION_KINDS))
 
 
 @_register
@@ -378,28 +404,32 @@ class Agreement(Event):
 
 @_register
 class Displacement(Event):
-    """`people` leave `region` (for `destination` where known)."""
+    """`people` of `group` leave `region` (for `destination`, the host actor, where known)."""
 
     ACTOR_FIELDS = ("destination",)
     region: str = _actor_field()
     people: int = _count_field()
     destination: str | None = _opt_actor_field()
+    group: str | None = _opt_actor_field()
 
 
 @_register
 class PopulationReturn(Event):
-    """`people` displaced from `region` come back to it."""
+    """`people` of `group` displaced from `region` come back to it."""
 
     region: str = _actor_field()
     people: int = _count_field()
+    group: str | None = _opt_actor_field()
 
 
 @_register
 class PopulationCount(Event):
-    """A count or estimate of the `people` living in `region` on that day; sets the population."""
+    """A count of the `people` of `group` living in `region` that day: sets that group's
+    population there and replaces its displaced stock (a new baseline: zero displaced)."""
 
     region: str = _actor_field()
     people: int = _count_field()
+    group: str | None = _opt_actor_field()
 
 
 @_register
@@ -421,6 +451,25 @@ class ReintegrationStep(Event):
     region: str = _actor_field()
     state: str = _actor_field()
     milestone: str = attrs.field(validator=_one_of(MILESTONES))
+
+
+@_register
+class Recognition(Event):
+    """`recognizer` grants diplomatic recognition to `recognized`."""
+
+    ACTOR_FIELDS = ("recognizer", "recognized")
+    CAMEO = "054"
+    recognizer: str = _actor_field()
+    recognized: str = _actor_field()
+
+
+@_register
+class Dissolution(Event):
+    """`actor` ceases to exist (a de facto authority dissolved): it holds, fights and signs no
+    more."""
+
+    ACTOR_FIELDS = ("actor",)
+    actor: str = _actor_field()
 
 
 def _cameo_code(inst, attribute, value) -> None:

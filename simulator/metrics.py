@@ -12,46 +12,48 @@ from datetime import date
 from itertools import combinations
 from typing import Any
 
-from simulator.dynamics import Parameters
+import attrs
+
 from simulator.events import (
     MILESTONES,
     Agreement,
     Displacement,
     Event,
+    Intervention,
     Offensive,
     PopulationReturn,
 )
 from simulator.world import WorldState
 
 
-def parties(params: Parameters, actors: Sequence[str]) -> list[str]:
-    """The actors whose relations the metrics and the daily series follow: the `state`,
-    `authority` and `kin_state` roles that are set, else every declared actor."""
-    named = [x for x in (params.state, params.authority, params.kin_state) if x]
-    return named or sorted(actors)
+@attrs.frozen(kw_only=True)
+class Focus:
+    """What the metrics and the daily series are about: a `region`, the actor whose control
+    and reintegration of it they follow (`holder`), and the `parties` whose relations they
+    follow (pairs in sorted order). Set in `[outputs]`; the defaults are in `Scenario.focus`."""
 
+    region: str = ""
+    holder: str = ""
+    parties: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
-def pairs(params: Parameters, actors: Sequence[str]) -> list[tuple[str, str]]:
-    """The sorted actor pairs of `parties`, in a fixed order."""
-    return [tuple(sorted(p)) for p in combinations(parties(params, actors), 2)]
+    def pairs(self) -> list[tuple[str, str]]:
+        """The sorted pairs of `parties`, in a fixed order."""
+        return [tuple(sorted(p)) for p in combinations(self.parties, 2)]
 
 
 def compute(
-    events: Sequence[Event],
-    final: WorldState,
-    params: Parameters,
-    actors: Sequence[str],
-    branch: date,
-    horizon: date,
+    events: Sequence[Event], final: WorldState, focus: Focus, branch: date, horizon: date
 ) -> dict[str, Any]:
     """The metrics of the path *events* whose last state is *final*."""
-    region = params.region
-    offensives = [e for e in events if type(e) is Offensive and e.occurred_at >= branch]
+    region = focus.region
+    offensives = [
+        e for e in events if type(e) in (Offensive, Intervention) and e.occurred_at >= branch
+    ]
     metrics: dict[str, Any] = {
         "war_resumed": bool(offensives),
         "war_resumed_on": offensives[0].occurred_at if offensives else None,
         "offensives": len(offensives),
-        "casualties": sum(e.casualties or 0 for e in offensives),
+        "casualties": sum(getattr(e, "casualties", None) or 0 for e in offensives),
         "displaced_total": sum(
             e.people for e in events if type(e) is Displacement and _in(e, region)
         ),
@@ -63,7 +65,7 @@ def compute(
         "reintegration_at_horizon": _total(final.reintegration, region, float),
         "reintegration_completed_on": reintegration_completed_on(final, region),
     }
-    peace = peace_agreement_on(events, params)
+    peace = peace_agreement_on(events, focus.parties)
     metrics["peace_agreement"] = peace is not None
     metrics["peace_agreement_on"] = peace
     metrics["aid_delivered_share"] = final.aid_delivered_share()
@@ -72,9 +74,9 @@ def compute(
     )
     shares = final.control.get(region, {})
     metrics["control_at_horizon"] = (
-        round(shares.get(params.state, 0.0), 4) if params.state else None
+        round(shares.get(focus.holder, 0.0), 4) if focus.holder else None
     )
-    for a, b in pairs(params, actors):
+    for a, b in focus.pairs():
         metrics[f"relations:{a}-{b}"] = round(final.relations(a, b, horizon), 4)
     return metrics
 
@@ -87,12 +89,12 @@ def reintegration_completed_on(final: WorldState, region: str) -> date | None:
     return max(reached.values())
 
 
-def peace_agreement_on(events: Sequence[Event], params: Parameters) -> date | None:
-    """The first peace agreement signed by both `state` and `kin_state` (any peace agreement
-    when those roles are unset)."""
-    wanted = {x for x in (params.state, params.kin_state) if x}
+def peace_agreement_on(events: Sequence[Event], parties: Sequence[str]) -> date | None:
+    """The day of the first peace agreement signed by two of *parties* (by anyone when
+    *parties* is empty), if any."""
     for e in events:
-        if type(e) is Agreement and e.kind == "peace" and wanted <= set(e.parties):
+        wanted = not parties or len(set(getattr(e, "parties", ())) & set(parties)) >= 2
+        if type(e) is Agreement and e.kind == "peace" and wanted:
             return e.occurred_at
     return None
 

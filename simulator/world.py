@@ -129,7 +129,14 @@ class WorldState(_Reads):
 
     Regions and pairs appear once an event touched them; an emptied holding is removed, the
     region stays (with `{}`). `relation_sums` maps each pair to (index on its as-of day, that
-    day's ordinal); `relations()` decays it to the day asked.
+    day's ordinal); `relations()` decays it to the day asked; `hostile_sums` and
+    `cooperative_sums` keep the same decayed sums of the negative and of the positive weights
+    apart, as magnitudes. `theatres` holds the regions each warring pair has fought in,
+    `truces` the day each pair's last war ended, `missions` each mission's (start ordinal,
+    mandate days) by (region, contributor, kind), `groups` and `groups_displaced` the people by
+    (region, group) (`""` for people of no named group), `takeovers` the last day each actor
+    took ground in each region, `open_pledges` the aid pledges not yet delivered by (donor,
+    region).
     """
 
     day: date | None = None
@@ -147,9 +154,22 @@ class WorldState(_Reads):
     aid_pledged: dict[tuple[str, str], tuple[float, float]] = attrs.field(factory=dict)
     aid_delivered: dict[tuple[str, str], tuple[float, float]] = attrs.field(factory=dict)
     relation_sums: dict[Pair, tuple[float, int]] = attrs.field(factory=dict)
+    # The same decayed sums split by sign, as magnitudes: a meeting does not cancel an attack.
+    hostile_sums: dict[Pair, tuple[float, int]] = attrs.field(factory=dict)
+    cooperative_sums: dict[Pair, tuple[float, int]] = attrs.field(factory=dict)
+    theatres: dict[Pair, tuple[str, ...]] = attrs.field(factory=dict)
+    truces: dict[Pair, date] = attrs.field(factory=dict)
+    monitors: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    missions: dict[tuple[str, str, str], tuple[int, int | None]] = attrs.field(factory=dict)
+    groups: dict[tuple[str, str], int] = attrs.field(factory=dict)
+    groups_displaced: dict[tuple[str, str], int] = attrs.field(factory=dict)
+    takeovers: dict[tuple[str, str], date] = attrs.field(factory=dict)
+    open_pledges: dict[tuple[str, str], int] = attrs.field(factory=dict)
+    recognitions: dict[tuple[str, str], date] = attrs.field(factory=dict)
+    dissolved: dict[str, date] = attrs.field(factory=dict)
 
 
-_NESTED = ("control", "blockades", "peacekeepers", "milestones")
+_NESTED = ("control", "blockades", "peacekeepers", "monitors", "milestones")
 _FLAT = (
     "hostilities",
     "peace",
@@ -160,6 +180,17 @@ _FLAT = (
     "aid_pledged",
     "aid_delivered",
     "relation_sums",
+    "hostile_sums",
+    "cooperative_sums",
+    "theatres",
+    "truces",
+    "missions",
+    "groups",
+    "groups_displaced",
+    "takeovers",
+    "open_pledges",
+    "recognitions",
+    "dissolved",
 )
 
 
@@ -285,17 +316,25 @@ def relations_over(
 
 
 def _relate(s: RunningState, p: Pair, weight: float) -> None:
-    # Adds *weight* to the pair's index after decaying it from its as-of day to today; the
-    # (value, day) pair makes a fold split anywhere do exactly the same float operations.
-    sums = s.relation_sums
-    entry = sums.get(p)
+    # Adds *weight* to the pair's index, and its magnitude to the pair's hostile or cooperative
+    # sum, after decaying each from its as-of day to today; the (value, day) pair makes a fold
+    # split anywhere do exactly the same float operations.
     today = s._ordinal
+    _add_decayed(s.relation_sums, p, weight, today, s.half_life_days)
+    if weight < 0.0:
+        _add_decayed(s.hostile_sums, p, -weight, today, s.half_life_days)
+    elif weight > 0.0:
+        _add_decayed(s.cooperative_sums, p, weight, today, s.half_life_days)
+
+
+def _add_decayed(sums: dict, p: Pair, weight: float, today: int, half_life: float) -> None:
+    entry = sums.get(p)
     if entry is None:
         sums[p] = (weight, today)
     elif entry[1] == today:
         sums[p] = (entry[0] + weight, today)
     else:
-        sums[p] = (entry[0] * 0.5 ** ((today - entry[1]) / s.half_life_days) + weight, today)
+        sums[p] = (entry[0] * 0.5 ** ((today - entry[1]) / half_life) + weight, today)
 
 
 def _relate_two(s: RunningState, a: str, b: str | None, weight: float) -> None:
@@ -323,24 +362,50 @@ _W_WITHDRAWAL = _weight(ev.PeacekeeperWithdrawal)
 _W_BLOCKADE = _weight(ev.Blockade)
 _W_LIFTED = _weight(ev.BlockadeLifted)
 _W_AGREEMENT = _weight(ev.Agreement)
+_W_RECOGNITION = _weight(ev.Recognition)
 _W_STATEMENT = {kind: cameo.goldstein(code) for kind, code in ev.STATEMENT_CODES.items()}
 _W_MEETING = {kind: cameo.goldstein(code) for kind, code in ev.MEETING_CODES.items()}
 
 
-def _end_hostilities(s: RunningState, parties: tuple[str, ...]) -> None:
-    hostilities = s.hostilities
+def ended_pairs(hostilities: Mapping[Pair, date], parties: tuple[str, ...]) -> list[Pair]:
+    """The warring pairs a truce of *parties* ends: those among them, or, for one party alone
+    (a unilateral truce), every war of that party."""
+    if len(parties) == 1:
+        (one,) = parties
+        return [p for p in hostilities if one in p]
+    found = []
     for a, b in combinations(parties, 2):
-        hostilities.pop((a, b) if a < b else (b, a), None)
+        p = (a, b) if a < b else (b, a)
+        if p in hostilities:
+            found.append(p)
+    return found
 
 
-def _offensive(s: RunningState, e: ev.Offensive) -> None:
-    a, b = e.attacker, e.defender
+def _end_hostilities(s: RunningState, parties: tuple[str, ...]) -> None:
+    for p in ended_pairs(s.hostilities, parties):
+        del s.hostilities[p]
+        s.theatres.pop(p, None)
+        s.truces[p] = s.day
+
+
+def _fight(s: RunningState, a: str, b: str, region: str) -> None:
     if a != b:
         p = (a, b) if a < b else (b, a)
         if p not in s.hostilities:
-            s.hostilities[p] = e.occurred_at
+            s.hostilities[p] = s.day
+        fought = s.theatres.get(p, ())
+        if region not in fought:
+            s.theatres[p] = (*fought, region)
         _relate(s, p, _W_OFFENSIVE)
+
+
+def _offensive(s: RunningState, e: ev.Offensive) -> None:
+    _fight(s, e.attacker, e.defender, e.region)
     s.casualties[e.region] = s.casualties.get(e.region, 0) + (e.casualties or 0)
+
+
+def _intervention(s: RunningState, e: ev.Intervention) -> None:
+    _fight(s, e.intervener, e.enemy, e.region)
 
 
 def _ceasefire(s: RunningState, e: ev.Ceasefire) -> None:
@@ -369,33 +434,49 @@ def _add_aid(book: dict, e: ev.AidPledge | ev.AidDelivery) -> None:
 
 def _aid_pledge(s: RunningState, e: ev.AidPledge) -> None:
     _add_aid(s.aid_pledged, e)
+    key = (e.donor, e.region)
+    s.open_pledges[key] = s.open_pledges.get(key, 0) + 1
     _relate_two(s, e.donor, e.recipient, _W_PLEDGE)
 
 
 def _aid_delivery(s: RunningState, e: ev.AidDelivery) -> None:
     _add_aid(s.aid_delivered, e)
+    key = (e.donor, e.region)
+    open_ = s.open_pledges.get(key, 0)
+    if open_ > 1:
+        s.open_pledges[key] = open_ - 1
+    elif open_:
+        del s.open_pledges[key]
     _relate_two(s, e.donor, e.recipient, _W_DELIVERY)
 
 
+def _forces(s: RunningState, kind: str) -> dict[str, dict[str, int]]:
+    return s.monitors if kind == "monitoring" else s.peacekeepers
+
+
 def _deployment(s: RunningState, e: ev.PeacekeeperDeployment) -> None:
-    present = s.peacekeepers.get(e.region)
+    forces = _forces(s, e.kind)
+    present = forces.get(e.region)
     if present is None:
-        present = s.peacekeepers[e.region] = {}
+        present = forces[e.region] = {}
     troops = present.get(e.contributor, 0) + e.troops
     if troops:
         present[e.contributor] = troops
+        s.missions[(e.region, e.contributor, e.kind)] = (s._ordinal, e.mandate_days)
     _relate_two(s, e.contributor, e.host, _W_DEPLOYMENT)
 
 
 def _withdrawal(s: RunningState, e: ev.PeacekeeperWithdrawal) -> None:
-    present = s.peacekeepers.get(e.region)
+    forces = _forces(s, e.kind)
+    present = forces.get(e.region)
     if present is None:
-        present = s.peacekeepers[e.region] = {}
+        present = forces[e.region] = {}
     left = present.get(e.contributor, 0) - (e.troops if e.troops is not None else 1 << 62)
     if left > 0:
         present[e.contributor] = left
     else:
         present.pop(e.contributor, None)
+        s.missions.pop((e.region, e.contributor, e.kind), None)
     _relate_two(s, e.contributor, e.host, _W_WITHDRAWAL)
 
 
@@ -430,23 +511,36 @@ def _reported(s: RunningState, e: ev.Reported) -> None:
 
 
 def _displacement(s: RunningState, e: ev.Displacement) -> None:
-    # More people leaving than were counted: the count was stale; the region empties and all
-    # of them count as displaced.
+    # More people leaving than were counted: the count was stale; the group empties there and
+    # all of them count as displaced.
+    key = (e.region, e.group or "")
     people = e.people
-    living = s.population.get(e.region, 0)
-    s.population[e.region] = living - people if living > people else 0
+    living = s.groups.get(key, 0)
+    left = living - people if living > people else 0
+    s.groups[key] = left
+    s.population[e.region] = s.population.get(e.region, 0) - living + left
+    s.groups_displaced[key] = s.groups_displaced.get(key, 0) + people
     s.displaced[e.region] = s.displaced.get(e.region, 0) + people
 
 
 def _population_return(s: RunningState, e: ev.PopulationReturn) -> None:
-    away = s.displaced.get(e.region, 0)
+    key = (e.region, e.group or "")
+    away = s.groups_displaced.get(key, 0)
     back = e.people if e.people < away else away
-    s.displaced[e.region] = away - back
+    s.groups_displaced[key] = away - back
+    s.displaced[e.region] = s.displaced.get(e.region, 0) - back
+    s.groups[key] = s.groups.get(key, 0) + back
     s.population[e.region] = s.population.get(e.region, 0) + back
 
 
 def _population_count(s: RunningState, e: ev.PopulationCount) -> None:
-    s.population[e.region] = e.people
+    # A count is a new baseline for its group: those it does not count as living there are
+    # no longer counted as displaced from there either.
+    key = (e.region, e.group or "")
+    s.population[e.region] = s.population.get(e.region, 0) - s.groups.get(key, 0) + e.people
+    s.displaced[e.region] = s.displaced.get(e.region, 0) - s.groups_displaced.get(key, 0)
+    s.groups[key] = e.people
+    s.groups_displaced[key] = 0
 
 
 def _control_change(s: RunningState, e: ev.ControlChange) -> None:
@@ -473,6 +567,8 @@ def _control_change(s: RunningState, e: ev.ControlChange) -> None:
     gained = shares.get(gainer, 0.0) + taken + rest
     if gained > SHARE_EPSILON:
         shares[gainer] = gained if gained < 1.0 else 1.0
+        if loser is not None:  # a takeover; holdings from nobody set the start of a record
+            s.takeovers[(e.region, gainer)] = s.day
     else:
         shares.pop(gainer, None)
 
@@ -487,6 +583,19 @@ def _reintegration_step(s: RunningState, e: ev.ReintegrationStep) -> None:
     s.reintegration[e.region] = sum(MILESTONE_WEIGHTS[m] for m in ev.MILESTONES if m in reached)
 
 
+def _recognition(s: RunningState, e: ev.Recognition) -> None:
+    s.recognitions.setdefault((e.recognizer, e.recognized), e.occurred_at)
+    _relate_two(s, e.recognizer, e.recognized, _W_RECOGNITION)
+
+
+def _dissolution(s: RunningState, e: ev.Dissolution) -> None:
+    # Its wars end with it (no truce: there is no one left to break one).
+    for p in [p for p in s.hostilities if e.actor in p]:
+        del s.hostilities[p]
+        s.theatres.pop(p, None)
+    s.dissolved.setdefault(e.actor, e.occurred_at)
+
+
 def _other(s: RunningState, e: ev.Event) -> None:
     """Any other event type: it moves relations only, through its own `dyads()`/`goldstein`."""
     if e.cameo is not None:
@@ -497,6 +606,9 @@ def _other(s: RunningState, e: ev.Event) -> None:
 
 _HANDLERS = {
     ev.Offensive: _offensive,
+    ev.Intervention: _intervention,
+    ev.Recognition: _recognition,
+    ev.Dissolution: _dissolution,
     ev.Ceasefire: _ceasefire,
     ev.AidPledge: _aid_pledge,
     ev.AidDelivery: _aid_delivery,

@@ -16,6 +16,7 @@ from simulator import cameo, events
 
 ACTORS = ("AAA", "BBB", "CCC", "DDD", "UN")
 REGIONS = ("R1", "R2")
+GROUPS = ("G1", "G2")
 START = date(2020, 1, 1)
 
 actor = st.sampled_from(ACTORS)
@@ -58,6 +59,8 @@ _KINDS = {
     "Agreement": st.sampled_from(events.AGREEMENT_KINDS),
     "AidPledge": st.sampled_from(events.AID_KINDS),
     "AidDelivery": st.sampled_from(events.AID_KINDS),
+    "PeacekeeperDeployment": st.sampled_from(events.MISSION_KINDS),
+    "PeacekeeperWithdrawal": st.sampled_from(events.MISSION_KINDS),
 }
 
 
@@ -66,7 +69,9 @@ def _field_strategy(cls: type, field: attrs.Attribute) -> st.SearchStrategy:
     if name == "kind":
         return _KINDS[cls.__name__]
     if name == "parties":
-        return parties(2 if cls.__name__ in ("Ceasefire", "Agreement") else 1)
+        return parties(2 if cls.__name__ == "Agreement" else 1)
+    if name == "group":
+        return st.none() | st.sampled_from(GROUPS)
     strategy = _BY_NAME.get(name, actor)  # every field not named there is an actor id
     if field.default is None and name not in ("source", "ref", "weight"):
         return st.none() | strategy

@@ -41,14 +41,15 @@ def test_a_run_is_stored_once(tmp_path, capsys):
         assert [r.causation for r in store.read(run.stream)] == run.causes
 
 
-def test_a_bad_role_is_one_line_and_exit_2(tmp_path, capsys):
-    head, table = Path(RECORDED).read_text(encoding="utf-8").split("[dynamics]")
-    text = head + "[dynamics]" + table.replace('state = "AZE"', 'state = "XXX"')
+def test_a_bad_rule_parameter_is_one_line_and_exit_2(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text(text, encoding="utf-8")
+    bad.write_text(
+        f'extends = "{RECORDED}"\n[dynamics.attack]\nbase = -3.0\nhostil = 1.0\n',
+        encoding="utf-8",
+    )
     assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "state = 'XXX' is not a declared actor" in err
+    assert err.count("\n") == 1 and "dynamics.attack.hostil" in err and "hostile" in err
 
 
 def test_runs_gives_an_ensemble_summary_equal_to_run_ensemble(tmp_path, capsys):

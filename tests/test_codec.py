@@ -146,7 +146,7 @@ def offensive_fields(**changes):
         (offensive_fields(troops="12"), "'troops' must be a whole number >= 0 \\(got '12'\\)"),
         (offensive_fields(attacker=5), "'attacker' must be a non-empty actor id"),
         (
-            {"type": "Ceasefire", "occurred_at": "2023-09-19", "parties": "AB"},
+            {"type": "Agreement", "occurred_at": "2023-09-19", "parties": "AB", "kind": "peace"},
             "'parties' must be at least 2 actor ids \\(got 'AB'\\)",
         ),
     ],

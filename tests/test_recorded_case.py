@@ -23,7 +23,7 @@ def on(record, day: str) -> world.WorldState:
 
 def test_the_record_loads_and_folds_without_error(record):
     assert len(record.events) >= 40
-    assert record.start == date(2020, 9, 27) and record.horizon == date(2030, 12, 31)
+    assert record.start == date(2020, 9, 26) and record.horizon == date(2030, 12, 31)
     assert world.fold(record.events).day == record.events[-1].occurred_at
 
 

@@ -183,7 +183,7 @@ RECORDED = "scenarios/nagorno_karabakh.toml"
 
 @pytest.fixture(scope="module")
 def alternative(tmp_path_factory):
-    """The recorded case with twice the escalation rate, as a scenario file."""
+    """The recorded case with attacks twice as likely, as a scenario file."""
     import attrs
 
     from simulator import load_scenario
@@ -193,7 +193,9 @@ def alternative(tmp_path_factory):
     hotter = attrs.evolve(
         recorded,
         name="Escalation doubled",
-        dynamics=attrs.evolve(recorded.dynamics, escalation_rate=0.5),
+        dynamics=attrs.evolve(
+            recorded.dynamics, values={"attack.base": recorded.dynamics["attack.base"] + 0.693}
+        ),
     )
     path = tmp_path_factory.mktemp("scenarios") / "escalation.toml"
     path.write_text(dump_scenario(hotter), "utf-8")

@@ -6,9 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import attrs
-
-from simulator.dynamics import ROLES, Parameters
+from simulator.dynamics import Parameters
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, load_scenario
 
@@ -78,10 +76,13 @@ def table(rows: list[tuple[str, Scenario]]) -> str:
 
 
 def _changed_parameters(scenario: Scenario) -> str:
-    """The dynamics parameters (not the roles) the scenario sets away from their defaults."""
+    """The dynamics settings and rule parameters the scenario sets away from their defaults."""
     default = Parameters()
-    return ", ".join(
-        f"{f.name}={getattr(scenario.dynamics, f.name)}"
-        for f in attrs.fields(Parameters)
-        if f.name not in ROLES and getattr(scenario.dynamics, f.name) != getattr(default, f.name)
-    )
+    dynamics = scenario.dynamics
+    changed = [
+        f"{name}={getattr(dynamics, name)}"
+        for name in ("enabled", "relations_half_life_days", "recheck_days")
+        if getattr(dynamics, name) != getattr(default, name)
+    ]
+    changed += [f"{name}={value:g}" for name, value in sorted(dynamics.values.items())]
+    return ", ".join(changed)

@@ -15,8 +15,10 @@ from typing import Any
 import attrs
 
 from simulator import codec, events
-from simulator.dynamics import Parameters
+from simulator.cast import Actor, Alignment, Group
+from simulator.dynamics import DEFAULTS, Parameters
 from simulator.errors import CodecError, EventError
+from simulator.metrics import Focus
 from simulator.scenario.interventions import ACTIONS, Intervention, Match
 from simulator.scenario.problems import Collector, Invalid, KeyPath, listing, render_path, suggest
 from simulator.scenario.value import Ensemble
@@ -107,14 +109,116 @@ def read_scenario(value: Any, out: dict[str, Any], found: Collector) -> None:
             out[key] = got
 
 
-def read_ids(kind: str) -> Reader:
-    def read(value: Any, out: dict[str, Any], found: Collector) -> None:
-        ids = table(value, (kind,))
-        for key, name in ids.items():
-            found.run(typed, name, (kind, key), str, f'a display name, {key} = "Name"')
-        out[kind] = dict(ids)
+def read_regions(value: Any, out: dict[str, Any], found: Collector) -> None:
+    ids = table(value, ("regions",))
+    for key, name in ids.items():
+        found.run(typed, name, ("regions", key), str, f'a display name, {key} = "Name"')
+    out["regions"] = dict(ids)
 
-    return read
+
+_ACTOR_KEYS = ("name", "kind", "troops", "missions")
+
+
+def read_actors(value: Any, out: dict[str, Any], found: Collector) -> None:
+    ids = table(value, ("actors",))
+    actors = {}
+    for key, entry in ids.items():
+        path: KeyPath = ("actors", key)
+        if isinstance(entry, str):  # a name alone: an organisation
+            actors[key] = Actor(name=entry)
+            continue
+        got = found.run(_actor, entry, path)
+        if got is not None:
+            actors[key] = got
+    out["actors"] = actors
+
+
+def _actor(entry: Any, path: KeyPath) -> Actor:
+    if not isinstance(entry, dict):
+        raise Invalid(
+            path,
+            f"is {a(kind_of(entry))} (a name, or a table like "
+            '{ name = "...", kind = "state" } expected)',
+        )
+    bad = [k for k in entry if k not in _ACTOR_KEYS]
+    if bad:
+        raise Invalid(
+            path + (bad[0],),
+            f"unknown key ({suggest(bad[0], _ACTOR_KEYS)}expected one of: {listing(_ACTOR_KEYS)})",
+        )
+    name = typed(required(entry, path, "name"), path + ("name",), str, "a display name")
+    kind = typed(entry.get("kind", "organisation"), path + ("kind",), str, "an actor kind")
+    troops = entry.get("troops")
+    if troops is not None:
+        typed(troops, path + ("troops",), int, "a whole number of troops >= 0")
+    missions = _strings(
+        entry.get("missions", []), path + ("missions",), "an array of mission kinds"
+    )
+    return Actor(name=name, kind=kind, troops=troops, missions=missions)
+
+
+_ALIGNMENT_KEYS = ("backer", "ally", "commitment", "source")
+
+
+def read_alignments(value: Any, out: dict[str, Any], found: Collector) -> None:
+    if not isinstance(value, list):
+        raise Invalid(("alignments",), "is not an array of tables ([[alignments]] expected)")
+    found_all = []
+    for index, item in enumerate(value):
+        got = found.run(_alignment, item, ("alignments", index))
+        if got is not None:
+            found_all.append(got)
+    out["alignments"] = tuple(found_all)
+
+
+def _alignment(item: Any, path: KeyPath) -> Alignment:
+    entry = table(item, path)
+    bad = [k for k in entry if k not in _ALIGNMENT_KEYS]
+    if bad:
+        raise Invalid(
+            path + (bad[0],),
+            f"unknown key ({suggest(bad[0], _ALIGNMENT_KEYS)}"
+            f"expected one of: {listing(_ALIGNMENT_KEYS)})",
+        )
+    backer = typed(required(entry, path, "backer"), path + ("backer",), str, "an actor id")
+    ally = typed(required(entry, path, "ally"), path + ("ally",), str, "an actor id")
+    commitment = required(entry, path, "commitment")
+    if type(commitment) is int:
+        commitment = float(commitment)
+    typed(commitment, path + ("commitment",), float, "a number in [0, 1]")
+    source = entry.get("source")
+    if source is not None:
+        typed(source, path + ("source",), str, "text")
+    return Alignment(backer=backer, ally=ally, commitment=commitment, source=source)
+
+
+_GROUP_KEYS = ("name", "sides", "host")
+
+
+def read_groups(value: Any, out: dict[str, Any], found: Collector) -> None:
+    ids = table(value, ("groups",))
+    groups = {}
+    for key, entry in ids.items():
+        got = found.run(_group, entry, ("groups", key))
+        if got is not None:
+            groups[key] = got
+    out["groups"] = groups
+
+
+def _group(item: Any, path: KeyPath) -> Group:
+    entry = table(item, path)
+    bad = [k for k in entry if k not in _GROUP_KEYS]
+    if bad:
+        raise Invalid(
+            path + (bad[0],),
+            f"unknown key ({suggest(bad[0], _GROUP_KEYS)}expected one of: {listing(_GROUP_KEYS)})",
+        )
+    name = typed(required(entry, path, "name"), path + ("name",), str, "a display name")
+    sides = _strings(entry.get("sides", []), path + ("sides",), "an array of actor ids")
+    host = entry.get("host")
+    if host is not None:
+        typed(host, path + ("host",), str, "an actor id")
+    return Group(name=name, sides=sides, host=host)
 
 
 def read_events(value: Any, out: dict[str, Any], found: Collector) -> None:
@@ -262,31 +366,61 @@ def _read_match(path: KeyPath, value: Any) -> Match:
     )
 
 
+_SETTINGS = ("enabled", "relations_half_life_days", "recheck_days")
+
+
 def read_dynamics(value: Any, out: dict[str, Any], found: Collector) -> None:
-    params = table(value, ("dynamics",))
-    fields = {f.name: f for f in attrs.fields(Parameters)}
-    known_keys(found, params, ("dynamics",), fields, "parameter")
-    values: dict[str, Any] = {}
-    for key, given in params.items():
-        if key not in fields:
+    """`[dynamics]`: the settings, then one sub-table per rule (`[dynamics.attack]`, ...)
+    whose keys are that rule's parameters (`base`, a covariate's name, a mark's)."""
+    entry = table(value, ("dynamics",))
+    rules = sorted({name.split(".")[0] for name in DEFAULTS})
+    known_keys(found, entry, ("dynamics",), (*_SETTINGS, *rules), "setting or rule")
+    settings: dict[str, Any] = {}
+    for key, kind, expected in (
+        ("enabled", bool, "true or false"),
+        ("relations_half_life_days", float, "a number of days > 0"),
+        ("recheck_days", int, "a whole number of days >= 1"),
+    ):
+        if key in entry:
+            given = entry[key]
+            if kind is float and type(given) is int:
+                given = float(given)
+            checked = found.run(typed, given, ("dynamics", key), kind, expected)
+            if checked is not None:
+                settings[key] = checked
+    values: dict[str, float] = {}
+    for rule in rules:
+        if rule not in entry:
             continue
-        default = fields[key].default
-        kind = type(default) if default is not attrs.NOTHING else object
-        if isinstance(default, attrs.Factory):
-            kind = object
-        if kind is float and type(given) is int:
-            given = float(given)
-        checked = found.run(typed, given, ("dynamics", key), kind, a(kind_of(default)))
-        if checked is not None:
-            values[key] = checked
+        path: KeyPath = ("dynamics", rule)
+        sub = found.run(table, entry[rule], path)
+        if sub is None:
+            continue
+        names = [n.split(".", 1)[1] for n in DEFAULTS if n.startswith(rule + ".")]
+        known_keys(found, sub, path, names, f"parameter of rule {rule}")
+        for key, given in sub.items():
+            if key in names:
+                checked = found.run(_number, given, path + (key,))
+                if checked is not None:
+                    values[f"{rule}.{key}"] = checked
     if found.problems:
         return
     try:
-        out["dynamics"] = Parameters(**values)
+        out["dynamics"] = Parameters(**settings, values=values)
     except (TypeError, ValueError) as exc:
-        named = re.search(r"'(\w+)'", str(exc))
-        key = named.group(1) if named and named.group(1) in params else None
-        raise Invalid(("dynamics",) + ((key,) if key else ()), str(exc)) from None
+        named = re.search(r"'([\w.]+)'", str(exc))
+        where: KeyPath = ("dynamics",)
+        if named and "." in named.group(1):
+            where += tuple(named.group(1).split(".", 1))
+        elif named and named.group(1) in entry:
+            where += (named.group(1),)
+        raise Invalid(where, str(exc)) from None
+
+
+def _number(value: Any, path: KeyPath) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(path, f"{value!r} is {a(kind_of(value))} (a number expected)")
+    return float(value)
 
 
 def read_ensemble(value: Any, out: dict[str, Any], found: Collector) -> None:
@@ -308,7 +442,19 @@ def read_ensemble(value: Any, out: dict[str, Any], found: Collector) -> None:
 def read_outputs(value: Any, out: dict[str, Any], found: Collector) -> None:
     path: KeyPath = ("outputs",)
     entry = table(value, path)
-    known_keys(found, entry, path, ("metrics",), "key")
+    known_keys(found, entry, path, ("metrics", "region", "holder", "parties"), "key")
+    focus = {}
+    for key in ("region", "holder"):
+        if key in entry:
+            got = found.run(typed, entry[key], path + (key,), str, "an id")
+            if got is not None:
+                focus[key] = got
+    if "parties" in entry:
+        got = found.run(_strings, entry["parties"], path + ("parties",), "an array of actor ids")
+        if got is not None:
+            focus["parties"] = got
+    if focus:
+        out["focus_given"] = Focus(**focus)
     if "metrics" in entry:
         metrics = found.run(
             _strings, entry["metrics"], path + ("metrics",), "an array of metric names"
@@ -319,8 +465,10 @@ def read_outputs(value: Any, out: dict[str, Any], found: Collector) -> None:
 
 TABLES: dict[str, Reader] = {
     "scenario": read_scenario,
-    "actors": read_ids("actors"),
-    "regions": read_ids("regions"),
+    "actors": read_actors,
+    "regions": read_regions,
+    "groups": read_groups,
+    "alignments": read_alignments,
     "events": read_events,
     "branch": read_branch,
     "interventions": read_interventions,

@@ -15,8 +15,11 @@ from typing import Any
 
 import attrs
 
-from simulator import codec, dynamics, events
+from simulator import cast as cast_module
+from simulator import codec, events
+from simulator.cast import Actor, Alignment, Cast, Group
 from simulator.dynamics import Parameters
+from simulator.metrics import Focus
 from simulator.scenario import interventions as iv
 from simulator.scenario.problems import Collector, KeyPath, listing, suggest
 
@@ -41,7 +44,13 @@ METRICS = (
 )
 
 _ID = re.compile(r"[A-Za-z0-9_.-]+")
-_REGION_ROLES = ("region", "front")
+
+
+def _to_actors(value: Any) -> Any:
+    """Names alone become organisations (`{"UN": "United Nations"}`)."""
+    if isinstance(value, dict):
+        return {k: Actor(name=v) if isinstance(v, str) else v for k, v in value.items()}
+    return value
 
 
 @attrs.frozen(kw_only=True)
@@ -65,8 +74,10 @@ class Scenario:
     description: str = ""
     start: date
     horizon: date
-    actors: dict[str, str] = attrs.field(factory=dict, hash=False)
+    actors: dict[str, Actor] = attrs.field(factory=dict, hash=False, converter=_to_actors)
     regions: dict[str, str] = attrs.field(factory=dict, hash=False)
+    groups: dict[str, Group] = attrs.field(factory=dict, hash=False)
+    alignments: tuple[Alignment, ...] = attrs.field(default=(), converter=tuple)
     events: tuple[events.Event, ...] = attrs.field(default=(), converter=tuple)
     branch_at: date | None = None
     keep_record: bool = False
@@ -74,15 +85,44 @@ class Scenario:
     dynamics: Parameters = attrs.field(factory=Parameters)
     ensemble: Ensemble = attrs.field(factory=Ensemble)
     outputs: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    focus_given: Focus = attrs.field(factory=Focus)
     source_path: str | None = attrs.field(default=None, eq=False)
     extends: tuple[str, ...] = attrs.field(default=(), eq=False, converter=tuple)
     content_hash: str = attrs.field(init=False, eq=False, repr=False)
     _schedule: tuple[events.Event, ...] = attrs.field(init=False, eq=False, repr=False)
+    _cast: Cast = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_schedule", self._check())
+        inserted = [e for i in self.interventions for e in i.events]
+        object.__setattr__(
+            self,
+            "_cast",
+            cast_module.build(
+                self.actors, self.regions, self.groups, self.alignments, [*self.events, *inserted]
+            ),
+        )
+        self._check_focus()
         digest = hashlib.sha256(codec.dumps(self.canonical()).encode("utf-8")).hexdigest()
         object.__setattr__(self, "content_hash", digest)
+
+    @property
+    def cast(self) -> Cast:
+        """Who is who, for the dynamics: actors, alignments, groups, parties, donors."""
+        return self._cast
+
+    @property
+    def focus(self) -> Focus:
+        """What the metrics follow: `[outputs]` region, holder and parties, by default the
+        first region, the first state among the parties (else the first party) and the
+        parties (those that fight or back someone in the scenario)."""
+        given = self.focus_given
+        parties = given.parties or self._cast.parties
+        holder = given.holder or next(
+            (x for x in parties if self.actors[x].kind == "state"), parties[0] if parties else ""
+        )
+        region = given.region or next(iter(self.regions), "")
+        return Focus(region=region, holder=holder, parties=parties)
 
     @property
     def branch_date(self) -> date:
@@ -111,17 +151,25 @@ class Scenario:
             "description": self.description,
             "start": self.start.isoformat(),
             "horizon": self.horizon.isoformat(),
-            "actors": dict(self.actors),
+            "actors": {k: attrs.asdict(v) for k, v in self.actors.items()},
             "regions": dict(self.regions),
+            "groups": {k: attrs.asdict(v) for k, v in self.groups.items()},
+            "alignments": [attrs.asdict(a) for a in self.alignments],
             "events": [codec.to_dict(event) for event in self.events],
             "branch": {
                 "at": None if self.branch_at is None else self.branch_at.isoformat(),
                 "keep_record": self.keep_record,
             },
             "interventions": [i.canonical() for i in self.interventions],
-            "dynamics": attrs.asdict(self.dynamics),
+            "dynamics": {
+                "enabled": self.dynamics.enabled,
+                "relations_half_life_days": self.dynamics.relations_half_life_days,
+                "recheck_days": self.dynamics.recheck_days,
+                "values": dict(self.dynamics.values),
+            },
             "ensemble": attrs.asdict(self.ensemble),
             "outputs": list(self.outputs),
+            "focus": attrs.asdict(self.focus_given),
         }
 
     def _split(self) -> int:
@@ -133,11 +181,13 @@ class Scenario:
         found = Collector()
         self._check_head(found)
         found.raise_any()
-        _check_ids(found, "actors", self.actors)
-        _check_ids(found, "regions", self.regions)
+        _check_ids(found, "actors", self.actors, Actor)
+        _check_ids(found, "regions", self.regions, str)
+        _check_ids(found, "groups", self.groups, Group)
         for key in self.regions:
             if key in self.actors:
                 found.add(("regions", key), f"{key!r} is also an actor (distinct ids expected)")
+        self._check_cast(found)
         previous: date | None = None
         for index, event in enumerate(self.events):
             if not isinstance(event, events.Event):
@@ -155,6 +205,76 @@ class Scenario:
         found.raise_any()
         return self._check_interventions(found)
 
+    def _actor_ref(self, found: Collector, path: KeyPath, actor: Any) -> bool:
+        if isinstance(actor, str) and actor in self.actors:
+            return True
+        found.add(
+            path,
+            f"{actor!r} is not a declared actor "
+            f"({suggest(str(actor), self.actors)}declared: {listing(self.actors)})",
+        )
+        return False
+
+    def _check_cast(self, found: Collector) -> None:
+        for key, actor in self.actors.items():
+            if not isinstance(actor, Actor):
+                continue
+            path: KeyPath = ("actors", key)
+            if actor.kind not in cast_module.KINDS:
+                found.add(
+                    path + ("kind",),
+                    f"{actor.kind!r} is not an actor kind "
+                    f"({suggest(str(actor.kind), cast_module.KINDS)}"
+                    f"expected one of: {listing(cast_module.KINDS)})",
+                )
+            if actor.troops is not None and (type(actor.troops) is not int or actor.troops < 0):
+                found.add(path + ("troops",), f"{actor.troops!r} (a whole number >= 0 expected)")
+            for mission in actor.missions:
+                if mission not in events.MISSION_KINDS:
+                    found.add(
+                        path + ("missions",),
+                        f"{mission!r} is not a mission kind "
+                        f"(expected one of: {listing(events.MISSION_KINDS)})",
+                    )
+        seen = set()
+        for index, alignment in enumerate(self.alignments):
+            path = ("alignments", index)
+            if not isinstance(alignment, Alignment):
+                found.add(path, f"{alignment!r} is not an Alignment")
+                continue
+            ok = self._actor_ref(found, path + ("backer",), alignment.backer)
+            ok = self._actor_ref(found, path + ("ally",), alignment.ally) and ok
+            if ok and alignment.backer == alignment.ally:
+                found.add(path + ("ally",), "the backer itself (two distinct actors expected)")
+            if ok and (alignment.backer, alignment.ally) in seen:
+                found.add(path, f"{alignment.backer} backs {alignment.ally} twice (once expected)")
+            seen.add((alignment.backer, alignment.ally))
+            c = alignment.commitment
+            if not isinstance(c, float) or not 0.0 <= c <= 1.0:
+                found.add(path + ("commitment",), f"{c!r} (a number in [0, 1] expected)")
+        for key, group in self.groups.items():
+            if not isinstance(group, Group):
+                continue
+            for side in group.sides:
+                self._actor_ref(found, ("groups", key, "sides"), side)
+            if group.host is not None:
+                self._actor_ref(found, ("groups", key, "host"), group.host)
+
+    def _check_focus(self) -> None:
+        found = Collector()
+        given = self.focus_given
+        if given.region and given.region not in self.regions:
+            found.add(
+                ("outputs", "region"),
+                f"{given.region!r} is not a declared region "
+                f"({suggest(given.region, self.regions)}declared: {listing(self.regions)})",
+            )
+        if given.holder:
+            self._actor_ref(found, ("outputs", "holder"), given.holder)
+        for party in given.parties:
+            self._actor_ref(found, ("outputs", "parties"), party)
+        found.raise_any()
+
     def _check_head(self, found: Collector) -> None:
         for field, value in (("name", self.name), ("description", self.description)):
             if not isinstance(value, str):
@@ -167,7 +287,11 @@ class Scenario:
                 ("scenario", "horizon"),
                 f"{self.horizon} is not after start {self.start} (horizon > start expected)",
             )
-        for field, value in (("actors", self.actors), ("regions", self.regions)):
+        for field, value in (
+            ("actors", self.actors),
+            ("regions", self.regions),
+            ("groups", self.groups),
+        ):
             if not isinstance(value, dict):
                 found.add((field,), f"{value!r} is not a table of ids")
 
@@ -184,17 +308,6 @@ class Scenario:
             found.add(("branch", "keep_record"), "not true or false (a boolean expected)")
         if not isinstance(self.dynamics, Parameters):
             found.add(("dynamics",), "not a dynamics.Parameters")
-        else:
-            for role in dynamics.ROLES:
-                value = getattr(self.dynamics, role, "")
-                ids = self.regions if role in _REGION_ROLES else self.actors
-                kind = "region" if role in _REGION_ROLES else "actor"
-                if value and value not in ids:
-                    found.add(
-                        ("dynamics", role),
-                        f"{role} = {value!r} is not a declared {kind} "
-                        f"({suggest(value, ids)}declared: {listing(ids)})",
-                    )
         ensemble = self.ensemble
         if not isinstance(ensemble, Ensemble):
             found.add(("ensemble",), "not an Ensemble")
@@ -248,6 +361,13 @@ class Scenario:
                         f"{actor!r} is not a declared actor "
                         f"({suggest(actor, self.actors)}declared: {listing(self.actors)})",
                     )
+        group = getattr(event, "group", None)
+        if group is not None and group not in self.groups:
+            found.add(
+                path + ("group",),
+                f"{group!r} is not a declared group "
+                f"({suggest(group, self.groups)}declared: {listing(self.groups) or 'none'})",
+            )
         region = getattr(event, "region", None)
         if region is not None and region not in self.regions:
             found.add(
@@ -332,9 +452,11 @@ class Scenario:
             )
 
 
-def _check_ids(found: Collector, kind: str, value: dict[str, Any]) -> None:
-    for key, name in value.items():
+def _check_ids(found: Collector, kind: str, value: dict[str, Any], cls: type) -> None:
+    for key, item in value.items():
         if not isinstance(key, str) or not _ID.fullmatch(key):
             found.add((kind, key), "bad id (letters, digits, '_', '-', '.' expected)")
-        elif not isinstance(name, str):
-            found.add((kind, key), f"{name!r} is not a name (a string expected)")
+        elif not isinstance(item, cls):
+            found.add((kind, key), f"{item!r} is not a {cls.__name__.lower()}")
+        elif cls is not str and not isinstance(item.name, str):
+            found.add((kind, key, "name"), f"{item.name!r} is not a name (a string expected)")

@@ -88,8 +88,20 @@ def dump_scenario(scenario: Scenario) -> str:
     head = {"name": scenario.name, "description": scenario.description}
     head |= {"start": scenario.start, "horizon": scenario.horizon}
     data: dict[str, Any] = {"scenario": head}
-    data["actors"] = dict(scenario.actors)
+    data["actors"] = {k: _actor(v) for k, v in scenario.actors.items()}
     data["regions"] = dict(scenario.regions)
+    if scenario.groups:
+        data["groups"] = {
+            k: {f: v for f, v in attrs.asdict(g).items() if v not in (None, ())}
+            for k, g in scenario.groups.items()
+        }
+        for g in data["groups"].values():
+            if "sides" in g:
+                g["sides"] = list(g["sides"])
+    if scenario.alignments:
+        data["alignments"] = [
+            {f: v for f, v in attrs.asdict(a).items() if v is not None} for a in scenario.alignments
+        ]
     branch: dict[str, Any] = {}
     if scenario.branch_at is not None:
         branch["at"] = scenario.branch_at
@@ -97,14 +109,29 @@ def dump_scenario(scenario: Scenario) -> str:
         branch["keep_record"] = True
     if branch:
         data["branch"] = branch
-    changed = _changed(scenario.dynamics, Parameters())
-    if changed:
-        data["dynamics"] = changed
+    dynamics = _changed(scenario.dynamics, Parameters())
+    dynamics.pop("_by_rule", None)
+    values = dynamics.pop("values", None)
+    for name, value in sorted((values or {}).items()):
+        rule, key = name.split(".", 1)
+        dynamics.setdefault(rule, {})[key] = value
+    if dynamics:
+        data["dynamics"] = dynamics
     ensemble = _changed(scenario.ensemble, Ensemble())
     if ensemble:
         data["ensemble"] = ensemble
+    outputs: dict[str, Any] = {}
     if scenario.outputs:
-        data["outputs"] = {"metrics": list(scenario.outputs)}
+        outputs["metrics"] = list(scenario.outputs)
+    focus = scenario.focus_given
+    if focus.region:
+        outputs["region"] = focus.region
+    if focus.holder:
+        outputs["holder"] = focus.holder
+    if focus.parties:
+        outputs["parties"] = list(focus.parties)
+    if outputs:
+        data["outputs"] = outputs
     if scenario.events:
         data["events"] = [_event(e) for e in scenario.events]
     if scenario.interventions:
@@ -112,11 +139,22 @@ def dump_scenario(scenario: Scenario) -> str:
     return toml_document(data)
 
 
+def _actor(actor) -> dict[str, Any] | str:
+    if actor.kind == "organisation" and actor.troops is None and not actor.missions:
+        return actor.name
+    out: dict[str, Any] = {"name": actor.name, "kind": actor.kind}
+    if actor.troops is not None:
+        out["troops"] = actor.troops
+    if actor.missions:
+        out["missions"] = list(actor.missions)
+    return out
+
+
 def _changed(value: Any, default: Any) -> dict[str, Any]:
     return {
         f.name: getattr(value, f.name)
         for f in attrs.fields(type(value))
-        if getattr(value, f.name) != getattr(default, f.name)
+        if f.init and getattr(value, f.name) != getattr(default, f.name)
     }
 
 
