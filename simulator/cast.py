@@ -67,6 +67,7 @@ class Cast:
     organisations: tuple[str, ...]
     backers: Mapping[str, tuple[tuple[str, float], ...]]  # ally -> ((backer, commitment), ...)
     commitment: Mapping[tuple[str, str], float]  # (backer, ally) -> commitment
+    allies: frozenset[tuple[str, str]]  # sorted pairs of which one backs the other
 
     def group(self, name: str) -> Group:
         return self.groups.get(name, NO_GROUP) if name else NO_GROUP
@@ -129,4 +130,5 @@ def build(
         organisations=tuple(x for x in order if actors[x].kind == "organisation"),
         backers={k: tuple(v) for k, v in backers.items()},
         commitment={(a.backer, a.ally): a.commitment for a in alignments},
+        allies=frozenset(tuple(sorted((a.backer, a.ally))) for a in alignments),
     )

@@ -22,7 +22,7 @@ the shape a fit needs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import attrs
@@ -58,15 +58,21 @@ class Design:
     rows: list[tuple[float, ...]] = attrs.field(factory=list)
     days: list[float] = attrs.field(factory=list)
     counts: list[int] = attrs.field(factory=list)
+    _arrays: tuple[np.ndarray, ...] | None = attrs.field(default=None, repr=False)
 
     def loglik(self, coefficients: Sequence[float]) -> float:
         """The hazard part of the log-likelihood (without the constant log n! terms)."""
         if not self.rows:
             return 0.0
-        x = np.asarray(self.rows)
+        if self._arrays is None:  # built once: a fit scores the same design many times
+            self._arrays = (
+                np.asarray(self.rows),
+                np.asarray(self.days),
+                np.asarray(self.counts, dtype=float),
+            )
+        x, days, n = self._arrays
         eta = x @ np.asarray(coefficients) - math.log(dynamics.DAYS_PER_YEAR)
-        n = np.asarray(self.counts, dtype=float)
-        return float(n @ eta - np.asarray(self.days) @ np.exp(eta))
+        return float(n @ eta - days @ np.exp(eta))
 
 
 @attrs.define
@@ -97,11 +103,14 @@ def log_likelihood(
     params: Parameters | None = None,
     since: date | None = None,
     design: bool = False,
+    conditioned: Iterable[int] = (),
 ) -> Likelihood:
     """The log-likelihood of *events* (default: the scenario's record) from *since* (default:
     the scenario's branch date; its start scores the whole record) to the horizon, under
-    *params* (default: the scenario's dynamics). Events before *since* are folded, not scored.
-    With *design*, each rule's Poisson-regression design is kept too."""
+    *params* (default: the scenario's dynamics). Events before *since* are folded, not scored;
+    so are the events at the indices *conditioned* (what a scenario forces on a path, e.g.
+    the indices whose cause is "scenario" in a `Run`). With *design*, each rule's
+    Poisson-regression design is kept too."""
     params = scenario.dynamics if params is None else params
     log = scenario.events if events is None else events
     cast = scenario.cast
@@ -118,6 +127,7 @@ def log_likelihood(
     designs = {rule.name: Design() for rule in dynamics.RULES} if design else {}
     exogenous = 0
     impossible: list[tuple[int, str]] = []
+    forced = set(conditioned)
     t = first
     while t < until:
         view = View(state, cast, t)
@@ -135,6 +145,9 @@ def log_likelihood(
         counts: dict[tuple[str, tuple], int] = {}
         for index in range(position, end):
             event = log[index]
+            if index in forced:
+                exogenous += 1
+                continue
             try:
                 claims = dynamics.classify(event, view)
             except dynamics.Impossible as exc:

@@ -556,3 +556,58 @@ def test_a_dumped_scenario_with_interventions_loads_back_equal(scenario):
     assert again == scenario
     assert again.scheduled() == scenario.scheduled()
     assert again.content_hash == scenario.content_hash
+
+
+def test_a_child_changes_one_rule_parameter_and_adds_an_alignment(tmp_path):
+    parent = write(
+        tmp_path,
+        GOOD + "\n[dynamics.attack]\nbase = -3.0\nhostile = 1.0\n",
+    )
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'extends = "{parent.name}"\n[dynamics.attack]\nbase = -2.0\n'
+        '[[alignments]]\nbacker = "AAA"\nally = "BBB"\ncommitment = 0.5\n',
+        encoding="utf-8",
+    )
+    scenario = load_scenario(child)
+    assert scenario.dynamics.values == {"attack.base": -2.0, "attack.hostile": 1.0}
+    assert [(a.backer, a.ally, a.commitment) for a in scenario.alignments] == [("AAA", "BBB", 0.5)]
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (
+            '[actors.AAA]\nname = "Alpha"\nkind = "empire"\n',
+            "actors.AAA.kind: 'empire' is not an actor kind",
+        ),
+        (
+            '[[alignments]]\nbacker = "AAA"\nally = "ZZZ"\ncommitment = 0.5\n',
+            "alignments[0].ally: 'ZZZ' is not a declared actor",
+        ),
+        (
+            '[[alignments]]\nbacker = "AAA"\nally = "BBB"\ncommitment = 1.5\n',
+            "alignments[0].commitment: 1.5 (a number in [0, 1] expected)",
+        ),
+        (
+            '[groups]\nG = { name = "g", sides = ["QQ"] }\n',
+            "groups.G.sides: 'QQ' is not a declared actor",
+        ),
+        (
+            "[dynamics.attack]\nbse = 1.0\n",
+            "dynamics.attack.bse: unknown parameter of rule attack (did you mean 'base'?",
+        ),
+        (
+            "[dynamics.flight]\nall = 2.0\n",
+            "dynamics.flight.all: 'flight.all' must be a probability",
+        ),
+        ('[outputs]\nregion = "XX"\n', "outputs.region: 'XX' is not a declared region"),
+    ],
+)
+def test_cast_and_rule_problems_name_the_key(tmp_path, table, expected):
+    text = (
+        GOOD.replace('[actors]\nAAA = "Alpha"\n', "[actors]\n") if "actors.AAA" in table else GOOD
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, text + "\n" + table))
+    assert any(expected in line for line in caught.value.problems), caught.value.problems

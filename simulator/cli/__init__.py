@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from simulator import __version__
 from simulator.errors import DiplosimError
 
-COMMANDS = ("events", "run", "replay", "importer", "relations", "compare", "validate", "scenarios")
+COMMANDS = (
+    "events",
+    "run",
+    "replay",
+    "importer",
+    "relations",
+    "compare",
+    "validate",
+    "scenarios",
+    "likelihood",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -81,10 +81,22 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "ceasefire.collapsed": (3.0, "a side that holds no ground left sues for a truce within days"),
     "ceasefire.cooperative": (0.5, "mediation and talks during the war hasten a truce"),
     # handover: ground handed over without fighting
-    "handover.base": (LN(0.002), "rare without a fresh truce: 0.2% a year per (holder, receiver, region)"),
-    "handover.truce_recent": (LN(50.0), "more likely in the month after a truce between the two (0.1 a year per tuple)"),
-    "handover.advancing": (LN(100.0), "and far more to a receiver that took ground there in the last month: the handovers that seal a defeat (10 a year)"),
-    "handover.administration": (LN(500.0), "an international administration takes over in the month after the holder's truce (1 a year per tuple)"),
+    "handover.base": (
+        LN(0.002),
+        "rare without a fresh truce: 0.2% a year per (holder, receiver, region)",
+    ),
+    "handover.truce_recent": (
+        LN(50.0),
+        "more likely in the month after a truce between the two (0.1 a year per tuple)",
+    ),
+    "handover.advancing": (
+        LN(100.0),
+        "and far more to a receiver that took ground there in the last month: the handovers that seal a defeat (10 a year)",
+    ),
+    "handover.administration": (
+        LN(500.0),
+        "an international administration takes over in the month after the holder's truce (1 a year per tuple)",
+    ),
     "handover.cooperative": (0.5, "more likely between parties that talk"),
     "handover.all": (0.3, "a third of handovers give up all of a holding"),
     "handover.a": (1.0, "Beta(1, 2): a third of the holding on average otherwise"),

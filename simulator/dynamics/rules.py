@@ -55,19 +55,19 @@ def _attack_risk(v: View) -> list[tuple[Key, Row]]:
     # own ground (an insurgency, or the other side's posts inside it).
     rows = []
     parties = v.parties()
+    blockades = v.state.blockades
     for region in v.cast.regions:
         holders = v.holders(region)
         if not holders:
             continue
         held = {a for a, _ in holders}
+        keepers, monitors = v.peacekeepers(region), v.monitors(region)  # read once a region
+        imposers = blockades.get(region, {})
         for b in parties:
             there = b in held or v.backs_holder(b, region)
             for a in parties:
-                if a == b or v.at_war(a, b) or v.allied(a, b):
+                if a == b or not (there or a in held) or v.allied(a, b) or v.at_war(a, b):
                     continue
-                if not (there or a in held):
-                    continue
-                blockading = 1.0 if a in v.state.blockades.get(region, {}) else 0.0
                 rows.append(
                     (
                         (a, b, region),
@@ -78,9 +78,9 @@ def _attack_risk(v: View) -> list[tuple[Key, Row]]:
                             v.truce_recent(a, b),
                             v.peace(a, b),
                             v.backing(b, a),
-                            v.peacekeepers(region),
-                            v.monitors(region),
-                            blockading,
+                            keepers,
+                            monitors,
+                            1.0 if a in imposers else 0.0,
                             v.strength(a, b),
                         ),
                     )

@@ -29,7 +29,7 @@ HELD = 1e-9
 class View:
     """What the rules read of *state* on the day *ordinal* (the start of a piece)."""
 
-    __slots__ = ("state", "cast", "ordinal", "half_life", "deadline", "_holders")
+    __slots__ = ("state", "cast", "ordinal", "half_life", "deadline", "_holders", "_sums")
 
     def __init__(self, state: RunningState, cast: Cast, ordinal: int) -> None:
         self.state = state
@@ -38,6 +38,7 @@ class View:
         self.half_life = state.half_life_days
         self.deadline = math.inf  # the first later ordinal at which a covariate read changes
         self._holders: dict[str, list[tuple[str, float]]] = {}
+        self._sums: dict[tuple, float] = {}  # the covariates of pairs read so far (for speed)
 
     # --- who and where ---------------------------------------------------------------------
 
@@ -46,6 +47,8 @@ class View:
 
     def parties(self) -> list[str]:
         dissolved = self.state.dissolved
+        if not dissolved:
+            return list(self.cast.parties)
         return [x for x in self.cast.parties if x not in dissolved]
 
     def holders(self, region: str) -> list[tuple[str, float]]:
@@ -68,8 +71,7 @@ class View:
 
     def allied(self, a: str, b: str) -> bool:
         """Whether either backs the other (allies do not fight or accuse each other)."""
-        c = self.cast.commitment
-        return (a, b) in c or (b, a) in c
+        return ((a, b) if a < b else (b, a)) in self.cast.allies
 
     def backs_holder(self, actor: str, region: str) -> bool:
         """Whether *actor* backs someone holding ground in *region* (its forces stand there)."""
@@ -99,12 +101,22 @@ class View:
 
     def hostile(self, a: str, b: str) -> float:
         """log(1 + the decayed sum of the hostile weights between *a* and *b*, in offensives)."""
-        return math.log1p(self._decayed(self.state.hostile_sums, a, b) / UNIT)
+        key = ("h", a, b) if a < b else ("h", b, a)
+        found = self._sums.get(key)
+        if found is None:
+            found = math.log1p(self._decayed(self.state.hostile_sums, a, b) / UNIT)
+            self._sums[key] = found
+        return found
 
     def cooperative(self, a: str, b: str) -> float:
         """log(1 + the decayed sum of the cooperative weights between *a* and *b*, in units of
         10 (a negotiation weighs 0.7))."""
-        return math.log1p(self._decayed(self.state.cooperative_sums, a, b) / UNIT)
+        key = ("c", a, b) if a < b else ("c", b, a)
+        found = self._sums.get(key)
+        if found is None:
+            found = math.log1p(self._decayed(self.state.cooperative_sums, a, b) / UNIT)
+            self._sums[key] = found
+        return found
 
     def recent(self, since: date | None) -> float:
         """1.0 if *since* is within the last `RECENT_DAYS` days (the piece ends when it is not)."""

@@ -25,7 +25,7 @@ from simulator.scenario.read import read
 from simulator.scenario.value import Scenario
 
 MAX_DEPTH = 16  # a longer chain of extends is a mistake, not a design
-_LISTS = ("events", "interventions")
+_LISTS = ("events", "interventions", "alignments")
 
 
 @attrs.define
@@ -196,7 +196,16 @@ def _merge(base: _Merged, source: _Source, data: dict[str, Any]) -> _Merged:
             merged[key] = [item for item, _ in pairs]
             origins[key] = [origin for _, origin in pairs]
         elif isinstance(value, dict) and isinstance(old, dict):
-            merged[key] = {**old, **value}
+            # One level deeper too: a child's [dynamics.attack] changes only its own keys.
+            merged[key] = {
+                **old,
+                **{
+                    k: {**old[k], **v}
+                    if isinstance(v, dict) and isinstance(old.get(k), dict)
+                    else v
+                    for k, v in value.items()
+                },
+            }
         else:
             merged[key] = value
             if key in _LISTS:

@@ -1,0 +1,56 @@
+"""`diplosim likelihood`: the log-likelihood of a scenario's record under its dynamics, by rule."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from datetime import date
+
+from simulator.errors import ScenarioError
+from simulator.scenario import load_scenario
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD expected)") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "likelihood", help="the log-likelihood of the record under the dynamics, by rule"
+    )
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    parser.add_argument(
+        "--since",
+        type=_day,
+        help="score the record from this day (default: the scenario's start: all of it)",
+    )
+    parser.set_defaults(handler=likelihood)
+
+
+def likelihood(args: argparse.Namespace) -> int:
+    """Print the table of rules; exit 1 when the record is impossible under the model."""
+    from simulator.likelihood import log_likelihood
+
+    scenario = load_scenario(args.scenario)
+    since = args.since or scenario.start
+    if not scenario.start <= since <= scenario.horizon:
+        raise ScenarioError(
+            f"--since {since} is outside the scenario ({scenario.start} to {scenario.horizon})"
+        )
+    found = log_likelihood(scenario, since=since)
+    print(f"{scenario.name}: record from {since} to {scenario.horizon}")
+    print(f"{'rule':<14}{'events':>7}{'expected':>10}{'log-lik':>11}{'of which marks':>16}")
+    for name, score in found.by_rule.items():
+        print(
+            f"{name:<14}{score.events:>7}{score.expected:>10.2f}{score.total:>11.2f}"
+            f"{score.marks:>16.2f}"
+        )
+    total = found.total
+    shown = f"{total:.2f}" if math.isfinite(total) else "-inf"
+    print(f"total {shown} over {found.scored} scored events; {found.exogenous} conditioned on")
+    for index, why in found.impossible:
+        print(f"impossible: event {index}: {why}")
+    return 1 if found.impossible else 0
