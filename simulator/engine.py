@@ -1,16 +1,15 @@
-"""The SimPy engine: replay the record to the branch point, then let the dynamics write on.
+"""The SimPy engine: replay the record to the branch point, then let the rules write on.
 
-Time is days from the scenario start. The recorded prefix is replayed at its recorded days,
-in order; since no process acts before the branch, that replay is a fold done once per
-scenario, and the SimPy clock starts at the branch day. From the branch date the scheduled
-events (the kept record) come at their days and the dynamics processes run until the horizon.
-Every event of a run goes through one `Context.write`, which folds it into a
-`world.RunningState` and notes its cause:
+Time is days from the scenario start. No rule acts before the branch, so the recorded prefix
+is a fold done once per scenario and the SimPy clock starts at the branch day. From there one
+SimPy process a run goes from piece to piece of constant hazard (docs/model.md, "Pieces"),
+waiting with `env.timeout` only: it draws the first day with an event, writes that day's
+drawn events with the scheduled ones (the kept record, the interventions), folds them into a
+`world.RunningState` and moves on. Each event's cause:
 
     "record"            a recorded event before the branch point
     "scenario"          an event the scenario schedules after it
-    "process:<name>"    a decision of the dynamics process <name>
-    "event:<index>"     a consequence of the run's event at <index> (its version in the stream)
+    "rule:<name>"       drawn from the hazards of rule <name> (`dynamics.RULES`)
 """
 
 from __future__ import annotations

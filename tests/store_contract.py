@@ -136,7 +136,7 @@ class StoreContract:
     def test_read_gives_back_each_record_with_its_place_and_event(self):
         with self.opened() as store:
             before = datetime.now().astimezone()
-            store.append("a", [offensive(1)], causation=["process:escalation"])
+            store.append("a", [offensive(1)], causation=["rule:attack"])
             store.append("b", [offensive(2, troops=5)])
             (record,) = store.read("b")
             assert (record.position, record.stream, record.version) == (1, "b", 0)
@@ -149,7 +149,7 @@ class StoreContract:
             assert record.event == offensive(2, troops=5)
             assert record.causation is None
             assert datetime.fromisoformat(record.recorded_at) >= before.replace(microsecond=0)
-            assert next(store.read("a")).causation == "process:escalation"
+            assert next(store.read("a")).causation == "rule:attack"
 
     def test_wrong_expected_version_raises_and_writes_nothing(self):
         with self.opened() as store:

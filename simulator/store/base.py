@@ -129,7 +129,7 @@ class EventStore(abc.ABC):
 
         *expected_version* is the stream's current length (0 for a new stream), or None for no
         check; on a mismatch `ConcurrencyError` is raised and nothing is written. *causation*
-        gives, per event, what led to it (e.g. "run/x/7:12" or "process:escalation").
+        gives, per event, what led to it (e.g. "run/x/7:12" or "rule:attack").
         """
         check_stream(stream)
         if expected_version is not None and type(expected_version) is not int:
