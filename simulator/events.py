@@ -424,8 +424,8 @@ class PopulationReturn(Event):
 
 @_register
 class PopulationCount(Event):
-    """A count of the `people` of `group` living in `region` that day: sets that group's
-    population there and replaces its displaced stock (a new baseline: zero displaced)."""
+    """A count of the `people` of `group` living in `region` that day: a new baseline for that
+    group there; counted above the fold, the difference comes off its displaced stock."""
 
     region: str = _actor_field()
     people: int = _count_field()

@@ -148,11 +148,7 @@ def log_likelihood(
             if index in forced:
                 exogenous += 1
                 continue
-            try:
-                claims = dynamics.classify(event, view)
-            except dynamics.Impossible as exc:
-                impossible.append((index, str(exc)))
-                continue
+            claims = dynamics.classify(event, view)
             if claims is None:
                 exogenous += 1
                 continue

@@ -534,13 +534,17 @@ def _population_return(s: RunningState, e: ev.PopulationReturn) -> None:
 
 
 def _population_count(s: RunningState, e: ev.PopulationCount) -> None:
-    # A count is a new baseline for its group: those it does not count as living there are
-    # no longer counted as displaced from there either.
+    # A count is a new baseline for its group. Counted above the folded number, the difference
+    # is people counted as displaced who are back (or never left): the displaced stock shrinks
+    # by it. Counted below, only the living number changes (where the others went is unknown).
     key = (e.region, e.group or "")
-    s.population[e.region] = s.population.get(e.region, 0) - s.groups.get(key, 0) + e.people
-    s.displaced[e.region] = s.displaced.get(e.region, 0) - s.groups_displaced.get(key, 0)
+    living = s.groups.get(key, 0)
+    away = s.groups_displaced.get(key, 0)
+    back = min(away, e.people - living) if e.people > living else 0
+    s.population[e.region] = s.population.get(e.region, 0) - living + e.people
+    s.displaced[e.region] = s.displaced.get(e.region, 0) - back
     s.groups[key] = e.people
-    s.groups_displaced[key] = 0
+    s.groups_displaced[key] = away - back
 
 
 def _control_change(s: RunningState, e: ev.ControlChange) -> None:

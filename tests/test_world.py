@@ -210,7 +210,7 @@ def test_people_move_between_population_and_displaced():
     s = world.apply(s, ev.Displacement(occurred_at=on(4), region="R", people=1500))
     assert (s.population["R"], s.displaced["R"]) == (0, 1500)
     s = world.apply(s, ev.PopulationCount(occurred_at=on(5), region="R", people=70))
-    assert (s.population["R"], s.displaced["R"]) == (70, 0)  # a count is a new baseline
+    assert (s.population["R"], s.displaced["R"]) == (70, 1430)  # 70 counted back
 
 
 def test_a_population_count_resets_the_displaced_stock_of_its_group_only():
@@ -220,12 +220,18 @@ def test_a_population_count_resets_the_displaced_stock_of_its_group_only():
             ev.PopulationCount(occurred_at=on(0), region="R", people=500, group="B"),
             ev.Displacement(occurred_at=on(1), region="R", people=300, group="A"),
             ev.Displacement(occurred_at=on(1), region="R", people=100, group="B"),
-            ev.PopulationCount(occurred_at=on(2), region="R", people=650, group="A"),
+            ev.PopulationReturn(occurred_at=on(2), region="R", people=100, group="A"),
         ]
     )
-    assert s.groups == {("R", "A"): 650, ("R", "B"): 400}
-    assert s.groups_displaced == {("R", "A"): 0, ("R", "B"): 100}
-    assert (s.population["R"], s.displaced["R"]) == (1050, 100)
+    assert (s.groups[("R", "A")], s.groups_displaced[("R", "A")]) == (800, 200)
+    # Counted above the fold: those displaced are back (the stock the count replaces).
+    up = world.apply(s, ev.PopulationCount(occurred_at=on(3), region="R", people=1000, group="A"))
+    assert up.groups_displaced == {("R", "A"): 0, ("R", "B"): 100}
+    assert (up.population["R"], up.displaced["R"]) == (1400, 100)
+    # Counted below: people left, to where is unknown; the displaced stock stays.
+    down = world.apply(s, ev.PopulationCount(occurred_at=on(3), region="R", people=50, group="A"))
+    assert down.groups_displaced == {("R", "A"): 200, ("R", "B"): 100}
+    assert (down.population["R"], down.displaced["R"]) == (450, 300)
 
 
 def test_control_moves_from_the_loser_then_from_the_unheld_part():

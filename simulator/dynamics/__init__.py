@@ -9,7 +9,7 @@ draws from it, and for the likelihood, which scores a log against it.
 
 from simulator.dynamics.hazards import DAYS_PER_YEAR, Table, next_boundary, table
 from simulator.dynamics.parameters import DEFAULTS, Parameters
-from simulator.dynamics.rules import BY_NAME, RULES, Impossible, Rule, classify
+from simulator.dynamics.rules import BY_NAME, RULES, Rule, classify
 from simulator.dynamics.view import View
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "DAYS_PER_YEAR",
     "DEFAULTS",
     "RULES",
-    "Impossible",
     "Parameters",
     "Rule",
     "Table",

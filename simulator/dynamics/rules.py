@@ -544,24 +544,30 @@ def _flight_risk(v: View) -> list[tuple[Key, Row]]:
     return rows
 
 
+def _share_of(stock: int, rule: str, rng: np.random.Generator, m: Any) -> int:
+    """How many of *stock* people move, drawn from *rule*'s fraction mark (at least one)."""
+    f = marks.fraction_draw(rng, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+    return stock if f >= 1.0 else max(1, min(stock, int(f * stock + 0.5)))
+
+
+def _share_logpdf(people: int, stock: int, rule: str, m: Any) -> float:
+    f = 1.0 if people >= stock else people / stock
+    return marks.fraction_logpdf(f, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+
+
 def _flight_write(key: Key, v: View, rng, m) -> ev.Event:
     region, group = key
-    living = v.state.groups[key]
-    f = marks.fraction_draw(rng, m["flight.all"], m["flight.a"], m["flight.b"])
-    people = living if f >= 1.0 else max(1, min(living, int(f * living + 0.5)))
     return ev.Displacement(
         occurred_at=_today(v),
         region=region,
-        people=people,
+        people=_share_of(v.state.groups[key], "flight", rng, m),
         group=group,
         destination=v.cast.group(group).host,
     )
 
 
 def _flight_logpdf(event: ev.Displacement, key: Key, v: View, m: Any) -> float:
-    living = v.state.groups.get(key, 0)
-    f = 1.0 if event.people >= living else event.people / living
-    return marks.fraction_logpdf(f, m["flight.all"], m["flight.a"], m["flight.b"])
+    return _share_logpdf(event.people, v.state.groups.get(key, 0), "flight", m)
 
 
 def _return_risk(v: View) -> list[tuple[Key, Row]]:
@@ -581,16 +587,12 @@ def _return_risk(v: View) -> list[tuple[Key, Row]]:
 
 def _return_write(key: Key, v: View, rng, m) -> ev.Event:
     region, group = key
-    away = v.state.groups_displaced[key]
-    f = marks.fraction_draw(rng, m["return.all"], m["return.a"], m["return.b"])
-    people = away if f >= 1.0 else max(1, min(away, int(f * away + 0.5)))
+    people = _share_of(v.state.groups_displaced[key], "return", rng, m)
     return ev.PopulationReturn(occurred_at=_today(v), region=region, people=people, group=group)
 
 
 def _return_logpdf(event: ev.PopulationReturn, key: Key, v: View, m: Any) -> float:
-    away = v.state.groups_displaced.get(key, 0)
-    f = 1.0 if event.people >= away else event.people / away
-    return marks.fraction_logpdf(f, m["return.all"], m["return.a"], m["return.b"])
+    return _share_logpdf(event.people, v.state.groups_displaced.get(key, 0), "return", m)
 
 
 # Control a state must hold of a region for its reintegration steps to run.
@@ -792,14 +794,11 @@ ACCUSING = frozenset(("accusation", "condemnation", "threat", "demand", "demand_
 TALKING = frozenset(("negotiation", "mediation"))
 
 
-class Impossible(Exception):
-    """An event of a kind the rules write that no rule could have written in that state."""
-
-
 def classify(event: ev.Event, v: View) -> list[tuple[str, Key]] | None:
     """The (rule, tuple) pairs *event* counts as, on the state *v* of the start of its day;
-    None if no rule writes events like it (exogenous: conditioned on, not scored). Raises
-    Impossible when it is of a kind a rule writes but fits no rule's risk set."""
+    None if no rule writes events like it (exogenous: conditioned on, not scored). Whether
+    the tuple is in the rule's risk set that day is the caller's to check (the likelihood
+    reports an event whose tuple is not as impossible)."""
     kind = type(event)
     if kind is ev.Offensive:
         a, b = event.attacker, event.defender

@@ -101,21 +101,18 @@ class View:
 
     def hostile(self, a: str, b: str) -> float:
         """log(1 + the decayed sum of the hostile weights between *a* and *b*, in offensives)."""
-        key = ("h", a, b) if a < b else ("h", b, a)
-        found = self._sums.get(key)
-        if found is None:
-            found = math.log1p(self._decayed(self.state.hostile_sums, a, b) / UNIT)
-            self._sums[key] = found
-        return found
+        return self._read("h", self.state.hostile_sums, a, b)
 
     def cooperative(self, a: str, b: str) -> float:
         """log(1 + the decayed sum of the cooperative weights between *a* and *b*, in units of
         10 (a negotiation weighs 0.7))."""
-        key = ("c", a, b) if a < b else ("c", b, a)
+        return self._read("c", self.state.cooperative_sums, a, b)
+
+    def _read(self, which: str, sums: dict, a: str, b: str) -> float:
+        key = (which, a, b) if a < b else (which, b, a)
         found = self._sums.get(key)
         if found is None:
-            found = math.log1p(self._decayed(self.state.cooperative_sums, a, b) / UNIT)
-            self._sums[key] = found
+            found = self._sums[key] = math.log1p(self._decayed(sums, a, b) / UNIT)
         return found
 
     def recent(self, since: date | None) -> float:

@@ -116,6 +116,16 @@ def read_regions(value: Any, out: dict[str, Any], found: Collector) -> None:
     out["regions"] = dict(ids)
 
 
+def _only(entry: dict[str, Any], path: KeyPath, allowed: tuple[str, ...]) -> None:
+    """Invalid at the first key of *entry* that is not in *allowed*."""
+    bad = [k for k in entry if k not in allowed]
+    if bad:
+        raise Invalid(
+            path + (bad[0],),
+            f"unknown key ({suggest(bad[0], allowed)}expected one of: {listing(allowed)})",
+        )
+
+
 _ACTOR_KEYS = ("name", "kind", "troops", "missions")
 
 
@@ -140,12 +150,7 @@ def _actor(entry: Any, path: KeyPath) -> Actor:
             f"is {a(kind_of(entry))} (a name, or a table like "
             '{ name = "...", kind = "state" } expected)',
         )
-    bad = [k for k in entry if k not in _ACTOR_KEYS]
-    if bad:
-        raise Invalid(
-            path + (bad[0],),
-            f"unknown key ({suggest(bad[0], _ACTOR_KEYS)}expected one of: {listing(_ACTOR_KEYS)})",
-        )
+    _only(entry, path, _ACTOR_KEYS)
     name = typed(required(entry, path, "name"), path + ("name",), str, "a display name")
     kind = typed(entry.get("kind", "organisation"), path + ("kind",), str, "an actor kind")
     troops = entry.get("troops")
@@ -173,13 +178,7 @@ def read_alignments(value: Any, out: dict[str, Any], found: Collector) -> None:
 
 def _alignment(item: Any, path: KeyPath) -> Alignment:
     entry = table(item, path)
-    bad = [k for k in entry if k not in _ALIGNMENT_KEYS]
-    if bad:
-        raise Invalid(
-            path + (bad[0],),
-            f"unknown key ({suggest(bad[0], _ALIGNMENT_KEYS)}"
-            f"expected one of: {listing(_ALIGNMENT_KEYS)})",
-        )
+    _only(entry, path, _ALIGNMENT_KEYS)
     backer = typed(required(entry, path, "backer"), path + ("backer",), str, "an actor id")
     ally = typed(required(entry, path, "ally"), path + ("ally",), str, "an actor id")
     commitment = required(entry, path, "commitment")
@@ -207,12 +206,7 @@ def read_groups(value: Any, out: dict[str, Any], found: Collector) -> None:
 
 def _group(item: Any, path: KeyPath) -> Group:
     entry = table(item, path)
-    bad = [k for k in entry if k not in _GROUP_KEYS]
-    if bad:
-        raise Invalid(
-            path + (bad[0],),
-            f"unknown key ({suggest(bad[0], _GROUP_KEYS)}expected one of: {listing(_GROUP_KEYS)})",
-        )
+    _only(entry, path, _GROUP_KEYS)
     name = typed(required(entry, path, "name"), path + ("name",), str, "a display name")
     sides = _strings(entry.get("sides", []), path + ("sides",), "an array of actor ids")
     host = entry.get("host")
