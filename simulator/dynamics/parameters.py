@@ -24,8 +24,8 @@ LN = math.log
 DEFAULTS: dict[str, tuple[float, str]] = {
     # attack: a war opened by one party on another
     "attack.base": (
-        LN(0.02),
-        "2% a year per (attacker, defender, region): the order of interstate and intrastate onset rates among rivals (UCDP)",
+        LN(0.005),
+        "0.5% a year per (attacker, defender, region): with the ~20 tuples of a five-party case, about one new war a decade, the order of onset rates among rivals (UCDP)",
     ),
     "attack.hostile": (0.5, "past hostility raises the hazard (inertia, Butts 2008)"),
     "attack.cooperative": (-0.3, "past cooperation lowers it, kept apart from hostility"),

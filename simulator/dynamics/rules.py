@@ -51,10 +51,16 @@ def _today(v: View):
 
 def _attack_risk(v: View) -> list[tuple[Key, Row]]:
     # An attack opens a war: of a party on another that holds ground in a region, or whose
-    # forces stand there for an ally that does (a backer of a holder), or on the attacker's
-    # own ground (an insurgency, or the other side's posts inside it).
+    # forces stand there for an ally that does (a backer of a holder), or on an armed group or
+    # authority that holds no ground anywhere, on the attacker's own ground (an insurgency).
     rows = []
     parties = v.parties()
+    landless = {  # armed groups and authorities with no ground (not outside states)
+        b
+        for b in parties
+        if v.cast.actors[b].kind in ("armed_group", "authority")
+        and not any(v.share(b, r) > HELD for r in v.cast.regions)
+    }
     blockades = v.state.blockades
     for region in v.cast.regions:
         holders = v.holders(region)
@@ -66,7 +72,9 @@ def _attack_risk(v: View) -> list[tuple[Key, Row]]:
         for b in parties:
             there = b in held or v.backs_holder(b, region)
             for a in parties:
-                if a == b or not (there or a in held) or v.allied(a, b) or v.at_war(a, b):
+                if a == b or not (there or (b in landless and a in held)):
+                    continue
+                if v.allied(a, b) or v.at_war(a, b):
                     continue
                 rows.append(
                     (
