@@ -135,7 +135,8 @@ class WorldState(_Reads):
     `truces` the day each pair's last war ended, `missions` each mission's (start ordinal,
     mandate days) by (region, contributor, kind), `groups` and `groups_displaced` the people by
     (region, group) (`""` for people of no named group), `takeovers` the last day each actor
-    took ground in each region, `open_pledges` the aid pledges not yet delivered by (donor,
+    took ground in each region (from a recorded loser) and `taken` the share it took there,
+    `open_pledges` the aid pledges not yet delivered by (donor,
     region).
     """
 
@@ -164,6 +165,7 @@ class WorldState(_Reads):
     groups: dict[tuple[str, str], int] = attrs.field(factory=dict)
     groups_displaced: dict[tuple[str, str], int] = attrs.field(factory=dict)
     takeovers: dict[tuple[str, str], date] = attrs.field(factory=dict)
+    taken: dict[tuple[str, str], float] = attrs.field(factory=dict)
     open_pledges: dict[tuple[str, str], int] = attrs.field(factory=dict)
     recognitions: dict[tuple[str, str], date] = attrs.field(factory=dict)
     dissolved: dict[str, date] = attrs.field(factory=dict)
@@ -188,6 +190,7 @@ _FLAT = (
     "groups",
     "groups_displaced",
     "takeovers",
+    "taken",
     "open_pledges",
     "recognitions",
     "dissolved",
@@ -573,6 +576,8 @@ def _control_change(s: RunningState, e: ev.ControlChange) -> None:
         shares[gainer] = gained if gained < 1.0 else 1.0
         if loser is not None:  # a takeover; holdings from nobody set the start of a record
             s.takeovers[(e.region, gainer)] = s.day
+            key = (e.region, gainer)
+            s.taken[key] = s.taken.get(key, 0.0) + taken + rest
     else:
         shares.pop(gainer, None)
 

@@ -603,8 +603,11 @@ def _return_logpdf(event: ev.PopulationReturn, key: Key, v: View, m: Any) -> flo
     return _share_logpdf(event.people, v.state.groups_displaced.get(key, 0), "return", m)
 
 
-# Control a state must hold of a region for its reintegration steps to run.
+# Control a state (or authority) must hold of a region for its reintegration steps to run,
+# and the share of it that it must have taken from others (a region it held from the start is
+# not being reintegrated into it).
 REINTEGRATION_CONTROL = 0.99
+REINTEGRATION_TAKEN = 0.5
 
 
 def _remaining(v: View, region: str) -> list[str]:
@@ -621,6 +624,8 @@ def _reintegration_risk(v: View) -> list[tuple[Key, Row]]:
             kind = v.cast.actors[state].kind if state in v.cast.actors else ""
             if share < REINTEGRATION_CONTROL or kind not in ("state", "authority"):
                 continue
+            if v.state.taken.get((region, state), 0.0) < REINTEGRATION_TAKEN:
+                continue  # it held the region from the start: nothing to reintegrate
             living = v.state.population.get(region, 0)
             total = living + v.state.displaced.get(region, 0)
             rows.append(
