@@ -93,8 +93,11 @@ def peace_agreement_on(events: Sequence[Event], parties: Sequence[str]) -> date 
     """The day of the first peace agreement signed by two of *parties* (by anyone when
     *parties* is empty), if any."""
     for e in events:
-        wanted = not parties or len(set(getattr(e, "parties", ())) & set(parties)) >= 2
-        if type(e) is Agreement and e.kind == "peace" and wanted:
+        if (
+            type(e) is Agreement
+            and e.kind == "peace"
+            and (not parties or len(set(e.parties) & set(parties)) >= 2)
+        ):
             return e.occurred_at
     return None
 

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
-from datetime import date
 
+from simulator.cli.relations import day_argument
 from simulator.errors import ScenarioError
 from simulator.scenario import load_scenario
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD expected)") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     parser.add_argument(
         "--since",
-        type=_day,
+        type=day_argument,
         help="score the record from this day (default: the scenario's start: all of it)",
     )
     parser.set_defaults(handler=likelihood)

@@ -38,13 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=world.DEFAULT_HALF_LIFE_DAYS,
         help=f"half-life of the index in days (default {world.DEFAULT_HALF_LIFE_DAYS:g})",
     )
-    parser.add_argument("--from", dest="start", type=_date, help="first day (YYYY-MM-DD)")
-    parser.add_argument("--to", dest="end", type=_date, help="last day (YYYY-MM-DD)")
+    parser.add_argument("--from", dest="start", type=day_argument, help="first day (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="end", type=day_argument, help="last day (YYYY-MM-DD)")
     parser.add_argument("--plot", help="write a PNG plot of the daily index here")
     parser.set_defaults(handler=run_relations)
 
 
-def _date(text: str) -> date:
+def day_argument(text: str) -> date:
+    """An argparse type: a date YYYY-MM-DD."""
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -10,6 +10,7 @@ mark parameter, with its default, unit and source, is listed in docs/model.md.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import attrs
@@ -18,6 +19,7 @@ import numpy as np
 from simulator import events as ev
 from simulator.dynamics import marks
 from simulator.dynamics.view import HELD, View
+from simulator.world import ended_pairs
 
 Key = tuple[str, ...]
 Row = tuple[float, ...]
@@ -40,9 +42,7 @@ def _no_marks(event: ev.Event, key: Key, v: View, m: Any) -> float:
     return 0.0
 
 
-def _today(v: View):
-    from datetime import date
-
+def _today(v: View) -> date:
     return date.fromordinal(v.ordinal)
 
 
@@ -178,12 +178,21 @@ def _advance_risk(v: View) -> list[tuple[Key, Row]]:
     return rows
 
 
+def _fraction_draw(rng: np.random.Generator, rule: str, m: Any) -> float:
+    """A fraction of a stock from *rule*'s mark parameters (`all`, `a`, `b`)."""
+    return marks.fraction_draw(rng, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+
+
+def _fraction_logpdf(f: float, rule: str, m: Any) -> float:
+    return marks.fraction_logpdf(f, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+
+
 def _take_write(rule: str, gainer_first: bool):
     def write(key: Key, v: View, rng, m) -> ev.Event:
         first, second, region = key
         gainer, loser = (first, second) if gainer_first else (second, first)
         held = v.share(loser, region)
-        f = marks.fraction_draw(rng, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+        f = _fraction_draw(rng, rule, m)
         share = held if f >= 1.0 else max(1e-4, min(held, round(f * held, 4)))
         return ev.ControlChange(
             occurred_at=_today(v), region=region, gainer=gainer, loser=loser, share=min(share, 1.0)
@@ -198,7 +207,7 @@ def _take_logpdf(rule: str, gainer_first: bool):
         loser = second if gainer_first else first
         held = v.share(loser, region)
         f = 1.0 if event.share >= held - 1e-9 else event.share / held
-        return marks.fraction_logpdf(f, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+        return _fraction_logpdf(f, rule, m)
 
     return logpdf
 
@@ -328,6 +337,19 @@ def _rivals(v: View) -> list[tuple[str, str]]:
         for b in parties[i + 1 :]
         if not v.allied(a, b)
     ]
+
+
+def _rival(v: View, a: str, b: str) -> bool:
+    """Whether *a* and *b* are one of `_rivals`."""
+    parties = v.cast.parties
+    return (
+        a != b
+        and a in parties
+        and b in parties
+        and v.alive(a)
+        and v.alive(b)
+        and not v.allied(a, b)
+    )
 
 
 def _talks_risk(v: View) -> list[tuple[Key, Row]]:
@@ -554,13 +576,12 @@ def _flight_risk(v: View) -> list[tuple[Key, Row]]:
 
 def _share_of(stock: int, rule: str, rng: np.random.Generator, m: Any) -> int:
     """How many of *stock* people move, drawn from *rule*'s fraction mark (at least one)."""
-    f = marks.fraction_draw(rng, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+    f = _fraction_draw(rng, rule, m)
     return stock if f >= 1.0 else max(1, min(stock, int(f * stock + 0.5)))
 
 
 def _share_logpdf(people: int, stock: int, rule: str, m: Any) -> float:
-    f = 1.0 if people >= stock else people / stock
-    return marks.fraction_logpdf(f, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+    return _fraction_logpdf(1.0 if people >= stock else people / stock, rule, m)
 
 
 def _flight_write(key: Key, v: View, rng, m) -> ev.Event:
@@ -825,8 +846,6 @@ def classify(event: ev.Event, v: View) -> list[tuple[str, Key]] | None:
             return [("advance", (event.gainer, event.loser, event.region))]
         return [("handover", (event.loser, event.gainer, event.region))]
     if kind is ev.Ceasefire:
-        from simulator.world import ended_pairs
-
         pairs = ended_pairs(v.state.hostilities, event.parties)
         return [("ceasefire", p) for p in pairs] or None
     if kind is ev.Blockade:
@@ -840,18 +859,14 @@ def classify(event: ev.Event, v: View) -> list[tuple[str, Key]] | None:
     if kind is ev.DiplomaticMeeting:
         if event.kind not in TALKING:
             return None
-        rivals = set(_rivals(v))
         members = sorted(set(event.parties))
-        pairs = [
-            (a, b) for i, a in enumerate(members) for b in members[i + 1 :] if (a, b) in rivals
-        ]
+        pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :] if _rival(v, a, b)]
         return [("talks", p) for p in pairs] or None
     if kind is ev.Statement:
         if event.kind not in ACCUSING or event.target is None:
             return None
         a, b = event.speaker, event.target
-        rivals = set(_rivals(v))
-        if ((a, b) if a < b else (b, a)) not in rivals:
+        if not _rival(v, a, b):
             return None  # said by or to someone who is no party: conditioned on
         return [("accuse", (a, b))]
     if kind is ev.Agreement:

@@ -181,10 +181,7 @@ def _alignment(item: Any, path: KeyPath) -> Alignment:
     _only(entry, path, _ALIGNMENT_KEYS)
     backer = typed(required(entry, path, "backer"), path + ("backer",), str, "an actor id")
     ally = typed(required(entry, path, "ally"), path + ("ally",), str, "an actor id")
-    commitment = required(entry, path, "commitment")
-    if type(commitment) is int:
-        commitment = float(commitment)
-    typed(commitment, path + ("commitment",), float, "a number in [0, 1]")
+    commitment = _number(required(entry, path, "commitment"), path + ("commitment",))
     source = entry.get("source")
     if source is not None:
         typed(source, path + ("source",), str, "text")

@@ -206,6 +206,7 @@ class Scenario:
         return self._check_interventions(found)
 
     def _actor_ref(self, found: Collector, path: KeyPath, actor: Any) -> bool:
+        """Whether *actor* is declared; if not, the problem noted at *path*."""
         if isinstance(actor, str) and actor in self.actors:
             return True
         found.add(
@@ -355,12 +356,8 @@ class Scenario:
         for field in type(event).ACTOR_FIELDS:
             value = getattr(event, field)
             for actor in value if isinstance(value, tuple) else (value,):
-                if actor is not None and actor not in self.actors:
-                    found.add(
-                        path + (field,),
-                        f"{actor!r} is not a declared actor "
-                        f"({suggest(actor, self.actors)}declared: {listing(self.actors)})",
-                    )
+                if actor is not None:
+                    self._actor_ref(found, path + (field,), actor)
         group = getattr(event, "group", None)
         if group is not None and group not in self.groups:
             found.add(
@@ -420,12 +417,7 @@ class Scenario:
                     f"known: {listing(sorted(events.REGISTRY), 20)})",
                 )
         for actor in match.actors:
-            if actor not in self.actors:
-                found.add(
-                    path + ("actors",),
-                    f"{actor!r} is not a declared actor "
-                    f"({suggest(actor, self.actors)}declared: {listing(self.actors)})",
-                )
+            self._actor_ref(found, path + ("actors",), actor)
         if match.region is not None and match.region not in self.regions:
             found.add(
                 path + ("region",),
