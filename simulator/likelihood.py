@@ -15,15 +15,15 @@ event of a kind a rule writes that fits no tuple of its rule in that state makes
 impossible; `Likelihood.impossible` says which and why.
 
 `design` keeps the same pieces as a Poisson regression (covariate rows, exposure days and
-counts per rule), so that a new set of coefficients is scored with a few array operations:
-the shape a fit needs.
+counts per rule) and the marks' values, so that a new set of parameters is scored with a few
+array operations: the shape a fit needs.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import attrs
 import numpy as np
@@ -53,11 +53,13 @@ class RuleScore:
 
 @attrs.define
 class Design:
-    """One rule's Poisson regression: covariate rows, exposure (days) and event counts."""
+    """One rule's Poisson regression (covariate rows, exposure in days, event counts) and the
+    values of its events' marks (`Rule.mark_value`: what `Rule.mark_density` scores)."""
 
     rows: list[tuple[float, ...]] = attrs.field(factory=list)
     days: list[float] = attrs.field(factory=list)
     counts: list[int] = attrs.field(factory=list)
+    marks: list = attrs.field(factory=list)
     _arrays: tuple[np.ndarray, ...] | None = attrs.field(default=None, repr=False)
 
     def loglik(self, coefficients: Sequence[float]) -> float:
@@ -104,10 +106,12 @@ def log_likelihood(
     since: date | None = None,
     design: bool = False,
     conditioned: Iterable[int] = (),
+    until: date | None = None,
 ) -> Likelihood:
     """The log-likelihood of *events* (default: the scenario's record) from *since* (default:
-    the scenario's branch date; its start scores the whole record) to the horizon, under
-    *params* (default: the scenario's dynamics). Events before *since* are folded, not scored;
+    the scenario's branch date; its start scores the whole record) to *until* (excluded;
+    default: the day after the horizon), under *params* (default: the scenario's dynamics).
+    Events from *until* on are not read. Events before *since* are folded, not scored;
     so are the events at the indices *conditioned* (what a scenario forces on a path, e.g.
     the indices whose cause is "scenario" in a `Run`). With *design*, each rule's
     Poisson-regression design is kept too."""
@@ -116,7 +120,7 @@ def log_likelihood(
     cast = scenario.cast
     start = scenario.start.toordinal()
     since = scenario.branch_date if since is None else since
-    until = scenario.horizon.toordinal() + 1
+    until = (scenario.horizon + timedelta(days=1) if until is None else until).toordinal()
     state = RunningState(half_life_days=params.relations_half_life_days)
     position = 0
     first = since.toordinal()
@@ -134,7 +138,7 @@ def log_likelihood(
         rates = dynamics.table(view, params)
         boundary = dynamics.next_boundary(t, start, params.recheck_days, view.deadline, until)
         day = log[position].occurred_at.toordinal() if position < len(log) else math.inf
-        if day >= boundary:
+        if day >= boundary:  # also every event from *until* on: boundary <= until
             _integrate(rates, boundary - t, scores, designs, None)
             t = boundary
             continue
@@ -158,7 +162,11 @@ def log_likelihood(
                     continue
                 counts[(rule_name, key)] = counts.get((rule_name, key), 0) + 1
                 rule = dynamics.BY_NAME[rule_name]
-                scores[rule_name].marks += rule.mark_logpdf(event, key, view, params)
+                value = rule.mark_value(event, key, view)
+                if value is not None:
+                    scores[rule_name].marks += rule.mark_density(value, params)
+                    if design:
+                        designs[rule_name].marks.append(value)
         _integrate(rates, day + 1 - t, scores, designs, counts)
         state.apply_all(log[position:end])
         position = end

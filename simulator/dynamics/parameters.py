@@ -232,6 +232,12 @@ def _whole_days(inst, attribute, value) -> None:
         raise ValueError(f"'{attribute.name}' must be a whole number of days >= 1 (got {value!r})")
 
 
+def _check_free(inst, attribute, names: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in DEFAULTS:
+            raise ValueError(f"'{name}' is not a parameter of the rules (in free)")
+
+
 def _frozen_floats(values: Mapping[str, float]) -> Mapping[str, float]:
     return {k: float(v) for k, v in dict(values).items()}
 
@@ -241,7 +247,9 @@ class Parameters:
     """The dynamics' settings: `values` overrides the defaults by name (`attack.base`, ...);
     `enabled = False` replays the record only. `relations_half_life_days` is the decay of the
     hostile and cooperative sums; `recheck_days` the spacing of the days on which they are
-    read afresh (both shape the covariates, so they are set by hand, not fitted)."""
+    read afresh (both shape the covariates, so they are set by hand or chosen on a grid, not
+    fitted with the rest). `free` names the parameters a pooled fit gives this scenario its
+    own copy of (docs/calibration.md)."""
 
     enabled: bool = True
     relations_half_life_days: float = attrs.field(default=180.0, validator=_positive)
@@ -250,6 +258,7 @@ class Parameters:
         factory=dict, converter=_frozen_floats, validator=_check_values
     )
     # Each rule's coefficients as a tuple, worked out once: the engine reads them every piece.
+    free: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_check_free)
     _by_rule: Mapping[str, tuple[float, ...]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

@@ -28,17 +28,24 @@ Row = tuple[float, ...]
 @attrs.frozen
 class Rule:
     """One kind of action: its covariates (names, `base` first), its mark parameters, its risk
-    set, its writer and its marks' log-density."""
+    set, its writer, and its marks' log-density in two steps: `mark_value` reads what an event
+    shows of its marks in the state it happened in (None: nothing to score), `mark_density`
+    scores that under the parameters. A fit keeps the values and re-scores them."""
 
     name: str
     covariates: tuple[str, ...]
     mark_names: tuple[str, ...]
     risk: Callable[[View], list[tuple[Key, Row]]]
     write: Callable[[Key, View, np.random.Generator, Any], ev.Event]
-    mark_logpdf: Callable[[ev.Event, Key, View, Any], float]
+    mark_value: Callable[[ev.Event, Key, View], Any]
+    mark_density: Callable[[Any, Any], float]
 
 
-def _no_marks(event: ev.Event, key: Key, v: View, m: Any) -> float:
+def _no_marks(event: ev.Event, key: Key, v: View) -> None:
+    return None
+
+
+def _no_density(value: Any, m: Any) -> float:
     return 0.0
 
 
@@ -116,15 +123,17 @@ def _fight_write(key: Key, v: View, rng: np.random.Generator, m: Any, rule: str)
     )
 
 
-def _fight_logpdf(rule: str):
-    def logpdf(event: ev.Offensive, key: Key, v: View, m: Any) -> float:
-        if event.casualties is None:
-            return 0.0  # not recorded: not scored
+def _casualties(event: ev.Offensive, key: Key, v: View) -> int | None:
+    return event.casualties  # None when not recorded: not scored
+
+
+def _fight_density(rule: str):
+    def density(casualties: int, m: Any) -> float:
         return marks.count_logpdf(
-            event.casualties, m[f"{rule}.casualties_mean_log"], m[f"{rule}.casualties_sd_log"]
+            casualties, m[f"{rule}.casualties_mean_log"], m[f"{rule}.casualties_sd_log"]
         )
 
-    return logpdf
+    return density
 
 
 def _intervene_risk(v: View) -> list[tuple[Key, Row]]:
@@ -183,8 +192,11 @@ def _fraction_draw(rng: np.random.Generator, rule: str, m: Any) -> float:
     return marks.fraction_draw(rng, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
 
 
-def _fraction_logpdf(f: float, rule: str, m: Any) -> float:
-    return marks.fraction_logpdf(f, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+def _fraction_density(rule: str):
+    def density(f: float, m: Any) -> float:
+        return marks.fraction_logpdf(f, m[f"{rule}.all"], m[f"{rule}.a"], m[f"{rule}.b"])
+
+    return density
 
 
 def _take_write(rule: str, gainer_first: bool):
@@ -201,15 +213,14 @@ def _take_write(rule: str, gainer_first: bool):
     return write
 
 
-def _take_logpdf(rule: str, gainer_first: bool):
-    def logpdf(event: ev.ControlChange, key: Key, v: View, m: Any) -> float:
+def _taken_fraction(gainer_first: bool):
+    def value(event: ev.ControlChange, key: Key, v: View) -> float:
         first, second, region = key
         loser = second if gainer_first else first
         held = v.share(loser, region)
-        f = 1.0 if event.share >= held - 1e-9 else event.share / held
-        return _fraction_logpdf(f, rule, m)
+        return 1.0 if event.share >= held - 1e-9 else event.share / held
 
-    return logpdf
+    return value
 
 
 def _collapsed(v: View, a: str, b: str) -> float:
@@ -453,14 +464,16 @@ def _pledge_write(key: Key, v: View, rng, m) -> ev.Event:
     )
 
 
-def _pledge_logpdf(event: ev.AidPledge, key: Key, v: View, m: Any) -> float:
+def _pledged(event: ev.AidPledge, key: Key, v: View) -> float:
+    return event.usd or 0.0  # 0: the amount is not recorded
+
+
+def _pledge_density(usd: float, m: Any) -> float:
     # The kind is uniform over the catalogue's kinds; the recipient is not scored (the engine
     # names it by a fixed rule, a record may name another channel).
     out = -float(np.log(len(ev.AID_KINDS)))
-    if event.usd:
-        out += marks.lognormal_logpdf(
-            event.usd, m["aid_pledge.usd_mean_log"], m["aid_pledge.usd_sd_log"]
-        )
+    if usd:
+        out += marks.lognormal_logpdf(usd, m["aid_pledge.usd_mean_log"], m["aid_pledge.usd_sd_log"])
     return out
 
 
@@ -522,12 +535,13 @@ def _deploy_write(key: Key, v: View, rng, m) -> ev.Event:
     )
 
 
-def _deploy_logpdf(event: ev.PeacekeeperDeployment, key: Key, v: View, m: Any) -> float:
-    return (
-        marks.lognormal_logpdf(event.troops, m[f"deploy.{event.kind}_mean_log"], m["deploy.sd_log"])
-        if event.troops
-        else 0.0
-    )
+def _deployed(event: ev.PeacekeeperDeployment, key: Key, v: View) -> tuple[str, int] | None:
+    return (event.kind, event.troops) if event.troops else None
+
+
+def _deploy_density(deployed: tuple[str, int], m: Any) -> float:
+    kind, troops = deployed
+    return marks.lognormal_logpdf(troops, m[f"deploy.{kind}_mean_log"], m["deploy.sd_log"])
 
 
 def _withdraw_risk(v: View) -> list[tuple[Key, Row]]:
@@ -580,8 +594,8 @@ def _share_of(stock: int, rule: str, rng: np.random.Generator, m: Any) -> int:
     return stock if f >= 1.0 else max(1, min(stock, int(f * stock + 0.5)))
 
 
-def _share_logpdf(people: int, stock: int, rule: str, m: Any) -> float:
-    return _fraction_logpdf(1.0 if people >= stock else people / stock, rule, m)
+def _share(people: int, stock: int) -> float:
+    return 1.0 if people >= stock else people / stock
 
 
 def _flight_write(key: Key, v: View, rng, m) -> ev.Event:
@@ -595,8 +609,8 @@ def _flight_write(key: Key, v: View, rng, m) -> ev.Event:
     )
 
 
-def _flight_logpdf(event: ev.Displacement, key: Key, v: View, m: Any) -> float:
-    return _share_logpdf(event.people, v.state.groups.get(key, 0), "flight", m)
+def _fled(event: ev.Displacement, key: Key, v: View) -> float:
+    return _share(event.people, v.state.groups.get(key, 0))
 
 
 def _return_risk(v: View) -> list[tuple[Key, Row]]:
@@ -620,8 +634,8 @@ def _return_write(key: Key, v: View, rng, m) -> ev.Event:
     return ev.PopulationReturn(occurred_at=_today(v), region=region, people=people, group=group)
 
 
-def _return_logpdf(event: ev.PopulationReturn, key: Key, v: View, m: Any) -> float:
-    return _share_logpdf(event.people, v.state.groups_displaced.get(key, 0), "return", m)
+def _returned(event: ev.PopulationReturn, key: Key, v: View) -> float:
+    return _share(event.people, v.state.groups_displaced.get(key, 0))
 
 
 # Control a state (or authority) must hold of a region for its reintegration steps to run,
@@ -669,8 +683,12 @@ def _reintegration_write(key: Key, v: View, rng, m) -> ev.Event:
     )
 
 
-def _reintegration_logpdf(event: ev.ReintegrationStep, key: Key, v: View, m: Any) -> float:
-    return -float(np.log(len(_remaining(v, key[1]))))
+def _milestones_left(event: ev.ReintegrationStep, key: Key, v: View) -> int:
+    return len(_remaining(v, key[1]))
+
+
+def _milestone_density(left: int, m: Any) -> float:
+    return -float(np.log(left))  # the next milestone is uniform over those left
 
 
 def _fight(rule: str):
@@ -695,7 +713,8 @@ RULES: tuple[Rule, ...] = (
         ("casualties_mean_log", "casualties_sd_log"),
         _attack_risk,
         _fight("attack"),
-        _fight_logpdf("attack"),
+        _casualties,
+        _fight_density("attack"),
     ),
     Rule(
         "offensive",
@@ -703,7 +722,8 @@ RULES: tuple[Rule, ...] = (
         ("casualties_mean_log", "casualties_sd_log"),
         _war_risk,
         _fight("offensive"),
-        _fight_logpdf("offensive"),
+        _casualties,
+        _fight_density("offensive"),
     ),
     Rule(
         "intervene",
@@ -712,6 +732,7 @@ RULES: tuple[Rule, ...] = (
         _intervene_risk,
         _intervene_write,
         _no_marks,
+        _no_density,
     ),
     Rule(
         "advance",
@@ -719,7 +740,8 @@ RULES: tuple[Rule, ...] = (
         ("all", "a", "b"),
         _advance_risk,
         _take_write("advance", gainer_first=True),
-        _take_logpdf("advance", gainer_first=True),
+        _taken_fraction(gainer_first=True),
+        _fraction_density("advance"),
     ),
     Rule(
         "ceasefire",
@@ -728,6 +750,7 @@ RULES: tuple[Rule, ...] = (
         _ceasefire_risk,
         _ceasefire_write,
         _no_marks,
+        _no_density,
     ),
     Rule(
         "handover",
@@ -735,7 +758,8 @@ RULES: tuple[Rule, ...] = (
         ("all", "a", "b"),
         _handover_risk,
         _take_write("handover", gainer_first=False),
-        _take_logpdf("handover", gainer_first=False),
+        _taken_fraction(gainer_first=False),
+        _fraction_density("handover"),
     ),
     Rule(
         "blockade",
@@ -744,10 +768,17 @@ RULES: tuple[Rule, ...] = (
         _blockade_risk,
         _blockade_write,
         _no_marks,
+        _no_density,
     ),
-    Rule("lift", ("base", "target_gone"), (), _lift_risk, _lift_write, _no_marks),
+    Rule("lift", ("base", "target_gone"), (), _lift_risk, _lift_write, _no_marks, _no_density),
     Rule(
-        "talks", ("base", "hostile", "cooperative", "war"), (), _talks_risk, _talks_write, _no_marks
+        "talks",
+        ("base", "hostile", "cooperative", "war"),
+        (),
+        _talks_risk,
+        _talks_write,
+        _no_marks,
+        _no_density,
     ),
     Rule(
         "accuse",
@@ -756,8 +787,17 @@ RULES: tuple[Rule, ...] = (
         _accuse_risk,
         _accuse_write,
         _no_marks,
+        _no_density,
     ),
-    Rule("peace", ("base", "cooperative", "hostile"), (), _peace_risk, _peace_write, _no_marks),
+    Rule(
+        "peace",
+        ("base", "cooperative", "hostile"),
+        (),
+        _peace_risk,
+        _peace_write,
+        _no_marks,
+        _no_density,
+    ),
     Rule(
         "recognition",
         ("base", "commitment", "cooperative"),
@@ -765,6 +805,7 @@ RULES: tuple[Rule, ...] = (
         _recognition_risk,
         _recognition_write,
         _no_marks,
+        _no_density,
     ),
     Rule(
         "aid_pledge",
@@ -772,10 +813,17 @@ RULES: tuple[Rule, ...] = (
         ("usd_mean_log", "usd_sd_log"),
         _pledge_risk,
         _pledge_write,
-        _pledge_logpdf,
+        _pledged,
+        _pledge_density,
     ),
     Rule(
-        "aid_delivery", ("base", "blockade", "war"), (), _delivery_risk, _delivery_write, _no_marks
+        "aid_delivery",
+        ("base", "blockade", "war"),
+        (),
+        _delivery_risk,
+        _delivery_write,
+        _no_marks,
+        _no_density,
     ),
     Rule(
         "deploy",
@@ -783,7 +831,8 @@ RULES: tuple[Rule, ...] = (
         ("peacekeeping_mean_log", "monitoring_mean_log", "sd_log"),
         _deploy_risk,
         _deploy_write,
-        _deploy_logpdf,
+        _deployed,
+        _deploy_density,
     ),
     Rule(
         "withdraw",
@@ -792,6 +841,7 @@ RULES: tuple[Rule, ...] = (
         _withdraw_risk,
         _withdraw_write,
         _no_marks,
+        _no_density,
     ),
     Rule(
         "flight",
@@ -799,7 +849,8 @@ RULES: tuple[Rule, ...] = (
         ("all", "a", "b"),
         _flight_risk,
         _flight_write,
-        _flight_logpdf,
+        _fled,
+        _fraction_density("flight"),
     ),
     Rule(
         "return",
@@ -807,7 +858,8 @@ RULES: tuple[Rule, ...] = (
         ("all", "a", "b"),
         _return_risk,
         _return_write,
-        _return_logpdf,
+        _returned,
+        _fraction_density("return"),
     ),
     Rule(
         "reintegration",
@@ -815,7 +867,8 @@ RULES: tuple[Rule, ...] = (
         (),
         _reintegration_risk,
         _reintegration_write,
-        _reintegration_logpdf,
+        _milestones_left,
+        _milestone_density,
     ),
 )
 
