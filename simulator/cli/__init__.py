@@ -25,6 +25,7 @@ COMMANDS = (
     "validate",
     "scenarios",
     "likelihood",
+    "fit",
 )
 
 

@@ -140,7 +140,7 @@ def _parsed(text: str) -> dict[str, Any]:
 
 def _resolve(source: _Source, source_path: str | None, chain: list[Path]) -> _Merged:
     """*source* merged onto the chain of files its `extends` names."""
-    data = dict(source.data)
+    data = _anchored(source.data, source_path)
     parent_name = data.pop("extends", None)
     if parent_name is None:
         return _Merged(data, [source], {k: _own(data, k, source) for k in _LISTS})
@@ -171,6 +171,23 @@ def _resolve(source: _Source, source_path: str | None, chain: list[Path]) -> _Me
         raise fail(f"{parent_name!r}: {exc} (a readable scenario file expected)") from None
     base = _resolve(_Source(where, text, _parse(text, where)), where, seen)
     return _merge(base, source, data)
+
+
+# Tables whose `from` names a file (a fit file), read relative to the scenario file naming it.
+_FROM = ("dynamics", "uncertainties")
+
+
+def _anchored(data: dict[str, Any], source_path: str | None) -> dict[str, Any]:
+    """A copy of *data* whose `from` paths are relative to the working directory rather than
+    to the file at *source_path* (a child may inherit them from a parent elsewhere)."""
+    out = dict(data)
+    for key in _FROM:
+        table = out.get(key)
+        if isinstance(table, dict) and isinstance(table.get("from"), str) and source_path:
+            named = Path(table["from"])
+            if not named.is_absolute():
+                out[key] = {**table, "from": str(Path(source_path).parent / named)}
+    return out
 
 
 def _own(data: dict[str, Any], key: str, source: _Source) -> list[tuple[_Source, int]] | None:

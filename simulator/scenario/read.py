@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from simulator import codec, events
+from simulator.calibration.estimates import Fit
 from simulator.cast import Actor, Alignment, Group
 from simulator.dynamics import DEFAULTS, Parameters
 from simulator.errors import CodecError, EventError
@@ -357,7 +358,7 @@ def _read_match(path: KeyPath, value: Any) -> Match:
     )
 
 
-_SETTINGS = ("enabled", "relations_half_life_days", "recheck_days")
+_SETTINGS = ("enabled", "relations_half_life_days", "recheck_days", "free", "from")
 
 
 def read_dynamics(value: Any, out: dict[str, Any], found: Collector) -> None:
@@ -379,7 +380,17 @@ def read_dynamics(value: Any, out: dict[str, Any], found: Collector) -> None:
             checked = found.run(typed, given, ("dynamics", key), kind, expected)
             if checked is not None:
                 settings[key] = checked
+    if "free" in entry:
+        free = found.run(_strings, entry["free"], ("dynamics", "free"), "an array of parameters")
+        if free is not None:
+            settings["free"] = free
     values: dict[str, float] = {}
+    if "from" in entry:
+        fitted = found.run(_fitted, entry["from"], ("dynamics", "from"))
+        if fitted is not None:
+            values.update(fitted.values(out.get("name")))
+            settings.setdefault("relations_half_life_days", fitted.relations_half_life_days)
+            settings.setdefault("recheck_days", fitted.recheck_days)
     for rule in rules:
         if rule not in entry:
             continue
@@ -406,6 +417,18 @@ def read_dynamics(value: Any, out: dict[str, Any], found: Collector) -> None:
         elif named and named.group(1) in entry:
             where += (named.group(1),)
         raise Invalid(where, str(exc)) from None
+
+
+def _fitted(value: Any, path: KeyPath) -> Fit:
+    """The fit file that `from` names (its path relative to the scenario naming it)."""
+    from simulator.calibration.fitfile import FitFileError, read_fit
+
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(path, f"{value!r} is {a(kind_of(value))} (the path of a fit file expected)")
+    try:
+        return read_fit(value)
+    except FitFileError as exc:
+        raise Invalid(path, f"{exc} (a file written by `diplosim fit` expected)") from None
 
 
 def _number(value: Any, path: KeyPath) -> float:
