@@ -27,7 +27,7 @@ import simpy
 
 from simulator import dynamics, metrics
 from simulator import events as events_module
-from simulator.dynamics import View
+from simulator.dynamics import Parameters, View
 from simulator.events import Event
 from simulator.scenario import Scenario
 from simulator.world import RunningState, WorldState
@@ -60,6 +60,7 @@ class Run:
     causes: list[str] = attrs.field(repr=False)
     metrics: dict[str, Any] = attrs.field(repr=False)
     final: WorldState = attrs.field(repr=False)
+    params: Parameters = attrs.field(repr=False)  # the dynamics it ran with
 
     @property
     def name(self) -> str:
@@ -81,7 +82,7 @@ class Run:
 
     def sample(self, days: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
         """The daily series at *days* (days from the scenario start), each an array."""
-        return sample(self.scenario, self.events, days)
+        return sample(self.scenario, self.events, days, self.params)
 
     @cached_property
     def states(self) -> pd.DataFrame:
@@ -95,49 +96,58 @@ class Run:
         return pd.DataFrame(series, index=index)
 
 
-def simulate(scenario: Scenario, seed: Seed = 0) -> Run:
-    """Run *scenario* once with the Generator `numpy.random.default_rng(seed)`."""
+def simulate(scenario: Scenario, seed: Seed = 0, params: Parameters | None = None) -> Run:
+    """Run *scenario* once with the Generator `numpy.random.default_rng(seed)`, under *params*
+    (default: the scenario's dynamics; an ensemble passes each run's parameter set)."""
+    params = scenario.dynamics if params is None else params
     start = scenario.start.toordinal()
     # The record before the branch point is folded in at once: nothing else happens before
     # the branch day, so replaying it at its days would write the same events in the same
     # order, only slower. The clock starts at the branch day.
-    prefix, folded = _recorded(scenario)
+    prefix, folded = _recorded(scenario, params.relations_half_life_days)
     state = RunningState(folded)
     day = max(scenario.branch_date.toordinal() - start, 0)
     until = scenario.horizon.toordinal() - start + 1
     log_events, causes = list(prefix), ["record"] * len(prefix)
+    path = _Path(scenario, params, state, np.random.default_rng(seed), log_events, causes)
     if day < until:
         env = simpy.Environment(initial_time=day)
-        env.process(
-            _path(
-                env,
-                _Path(scenario, state, np.random.default_rng(seed), log_events, causes),
-                until,
-            )
-        )
+        env.process(_path(env, path, until))
         env.run(until=until)
     final = state.snapshot()
     found = metrics.compute(
         log_events, final, scenario.focus, scenario.branch_date, scenario.horizon
     )
-    return Run(scenario, seed, log_events, causes, found, final)
+    found["runaway"] = path.drawn >= MAX_DRAWN
+    return Run(scenario, seed, log_events, causes, found, final, params)
+
+
+# A guard, set by hand, not a parameter of the model: self-exciting hazards (talks beget
+# talks) explode for some parameter values, writing events without end. A run stops once its
+# rules have written this many events and says so (metric `runaway`); the recorded cases'
+# runs at the fitted values write about a hundred.
+MAX_DRAWN = 5_000
 
 
 @attrs.define
 class _Path:
-    """The run being written: its scenario, state, Generator and log (events and causes)."""
+    """The run being written: its scenario, dynamics, state, Generator and log (events and
+    causes)."""
 
     scenario: Scenario
+    params: Parameters
     state: RunningState
     rng: np.random.Generator
     events: list[Event]
     causes: list[str]
+    drawn: int = 0  # events the rules wrote
 
     def write(self, day_events: list[tuple[Event, str]]) -> None:
         """Append one day's events and fold them: they take effect from the next day."""
         for event, cause in day_events:
             self.events.append(event)
             self.causes.append(cause)
+            self.drawn += cause != "scenario"
         self.state.apply_all(event for event, _ in day_events)
 
 
@@ -145,8 +155,7 @@ def _path(env: simpy.Environment, path: _Path, until: int):
     """The one SimPy process of a run: from piece to piece of constant hazard, it draws the
     first day with an event (each day is event-free with probability exp(-total rate)), draws
     that day's events, writes them with the scheduled ones, and moves on (docs/model.md)."""
-    scenario, state, rng = path.scenario, path.state, path.rng
-    params = scenario.dynamics
+    scenario, params, state, rng = path.scenario, path.params, path.state, path.rng
     cast = scenario.cast
     start = scenario.start.toordinal()
     recheck = params.recheck_days
@@ -154,7 +163,7 @@ def _path(env: simpy.Environment, path: _Path, until: int):
     position = 0
     while True:
         t = int(env.now)
-        if t >= until:
+        if t >= until or path.drawn >= MAX_DRAWN:
             return
         ordinal = start + t
         view = View(state, cast, ordinal)
@@ -220,23 +229,24 @@ def _positive_poisson(rng: np.random.Generator, mean: float) -> int:
     return n
 
 
-# The fold of the recorded prefix of the last few scenarios run: the same for all their runs
-# (kept for speed; an entry holds its scenario, so no other object can come to share its id).
-_PREFIXES: dict[int, tuple[Scenario, tuple[Event, ...], WorldState]] = {}
+# The fold of the recorded prefix of the last few scenarios run, by half-life of the relations:
+# the same for all their runs (kept for speed; an entry holds its scenario, so no other object
+# can come to share its id).
+_PREFIXES: dict[tuple[int, float], tuple[Scenario, tuple[Event, ...], WorldState]] = {}
 _KEEP = 8
 
 
-def _recorded(scenario: Scenario) -> tuple[tuple[Event, ...], WorldState]:
-    """*scenario*'s recorded prefix and the state it folds to."""
-    entry = _PREFIXES.get(id(scenario))
+def _recorded(scenario: Scenario, half_life: float) -> tuple[tuple[Event, ...], WorldState]:
+    """*scenario*'s recorded prefix and the state it folds to with relations of *half_life*."""
+    entry = _PREFIXES.get((id(scenario), half_life))
     if entry is None or entry[0] is not scenario:
         prefix = tuple(scenario.recorded_prefix())
-        state = RunningState(half_life_days=scenario.dynamics.relations_half_life_days)
+        state = RunningState(half_life_days=half_life)
         state.apply_all(prefix)
         entry = (scenario, prefix, state.snapshot())
         while len(_PREFIXES) >= _KEEP:
             del _PREFIXES[next(iter(_PREFIXES))]
-        _PREFIXES[id(scenario)] = entry
+        _PREFIXES[id(scenario), half_life] = entry
     return entry[1], entry[2]
 
 
@@ -272,18 +282,22 @@ _SCALARS = (
 
 
 def sample(
-    scenario: Scenario, events: Sequence[Event], days: Sequence[int] | np.ndarray
+    scenario: Scenario,
+    events: Sequence[Event],
+    days: Sequence[int] | np.ndarray,
+    params: Parameters | None = None,
 ) -> dict[str, np.ndarray]:
     """The state series of *scenario*'s path *events* at *days* from its start, folding the
     events once: relations of each followed pair, war (1 while the focus holder is at war),
     blockade (1/0), peacekeepers (troops), population, displaced, reintegration (0..1) and
-    the control share of the focus holder, all of the focus region (`Scenario.focus`)."""
-    params = scenario.dynamics
+    the control share of the focus holder, all of the focus region (`Scenario.focus`);
+    relations decay as *params* (default: the scenario's dynamics) say."""
+    params = scenario.dynamics if params is None else params
     wanted = np.asarray(days, dtype=np.int64)
     order = np.argsort(wanted, kind="stable")
     pairs = scenario.focus.pairs()
     first = scenario.start.toordinal() + (int(wanted.min()) if wanted.size else 0)
-    prefix, folded = _recorded(scenario)
+    prefix, folded = _recorded(scenario, params.relations_half_life_days)
     position = len(prefix)
     if (
         position

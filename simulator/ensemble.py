@@ -122,8 +122,10 @@ def run_chunk(
     days: np.ndarray,
     keep_events: bool = False,
     simulate: Callable | None = None,
+    params: Sequence[Any] | None = None,
 ) -> ChunkResult:
-    """Simulate runs *start* .. *stop* - 1 of an ensemble; what a worker executes."""
+    """Simulate runs *start* .. *stop* - 1 of an ensemble (run *i* under `params[i - start]`
+    when given, else the scenario's dynamics); what a worker executes."""
     if simulate is None:
         from simulator.engine import simulate
     size = stop - start
@@ -131,7 +133,10 @@ def run_chunk(
     series: dict[str, np.ndarray] = {}
     kept = [] if keep_events else None
     for row, index in enumerate(range(start, stop)):
-        run = simulate(scenario, root.child(index))
+        if params is None:
+            run = simulate(scenario, root.child(index))
+        else:
+            run = simulate(scenario, root.child(index), params[row])
         for name, value in _flatten(run.metrics):
             values.setdefault(name, [None] * size)[row] = value
         for name, points in run.sample(days).items():
@@ -273,7 +278,8 @@ class Ensemble:
 
     `results` has one row per run (index: the run's seed index) and one column per metric;
     `series` maps each sampled series to an array of runs x `days`; `days` are days after
-    `start` (`dates` gives them as dates).
+    `start` (`dates` gives them as dates). With `[uncertainties]`, `parameters` has one row
+    per run: its parameter set (`set`) and the values of the parameters that vary.
     """
 
     name: str
@@ -284,6 +290,7 @@ class Ensemble:
     days: np.ndarray
     results: pd.DataFrame
     series: dict[str, np.ndarray]
+    parameters: pd.DataFrame | None = None
 
     @property
     def runs(self) -> int:
@@ -297,7 +304,8 @@ class Ensemble:
         """Probabilities with intervals and quantiles of every metric (see `simulator.summary`)."""
         from simulator.summary import summarize
 
-        return summarize(self.results, level)
+        sets = None if self.parameters is None else self.parameters["set"].to_numpy()
+        return summarize(self.results, level, sets)
 
 
 def run_ensemble(
@@ -321,7 +329,9 @@ def run_ensemble(
     on every executor. *progress* shows a bar (default: when stderr is a terminal). *store* (an
     `EventStore` or a URL) receives each run's events as stream `run/<name>/<index>`. *days*
     overrides the sample days (default: monthly from the branch date to the horizon);
-    *simulate* replaces `simulator.engine.simulate` (a picklable function of scenario, seed).
+    *simulate* replaces `simulator.engine.simulate` (a picklable function of scenario, seed
+    and, with `[uncertainties]`, the run's parameters). A scenario with `[uncertainties]` runs
+    `runs_per_set` seeds of each parameter set (`Uncertainties.sets`, seeded from *seed*).
     """
     if type(runs) is not int or runs < 1:
         raise ValueError(f"runs must be a whole number >= 1 (got {runs!r})")
@@ -334,13 +344,16 @@ def run_ensemble(
     bounds = [(start, min(start + size, runs)) for start in range(0, runs, size)]
     writer = _Writer(store, scenario.name) if store is not None else None
     collector = _Collector(runs, len(points))
-    job = (scenario, root, points, writer is not None, simulate)
+    drawn, parameters = _parameter_sets(scenario, runs, root)
+    job = (scenario, root, points, writer is not None, simulate, drawn)
     method = _start_method()  # decided before the progress bar starts its thread
     with _Progress(runs, scenario.name, progress) as bar:
         if dask is not None:
             chunks = _dask_chunks(dask, job, bounds, workers)
         elif cores == 1 or len(bounds) == 1:
-            chunks = (run_chunk(scenario, root, a, b, *job[2:]) for a, b in bounds)
+            chunks = (
+                run_chunk(scenario, root, a, b, *job[2:5], _part(drawn, a, b)) for a, b in bounds
+            )
         else:
             chunks = _pool_chunks(job, bounds, cores, method)
         try:
@@ -363,7 +376,33 @@ def run_ensemble(
         days=points,
         results=collector.frame(),
         series=collector.series_arrays(),
+        parameters=parameters,
     )
+
+
+# Where the parameter sets' design draws its randomness: a child of the ensemble's seed that no
+# run uses (runs are children 0, 1, ...), so adding uncertainties leaves each run's seed as it was.
+DESIGN_CHILD = 2**31
+
+
+def _parameter_sets(scenario: Any, runs: int, root: SeedRoot) -> tuple[list | None, Any]:
+    """Each run's parameters and the frame of them, when the scenario has uncertainties."""
+    given = getattr(scenario, "uncertainties", None)
+    if not given:
+        return None, None
+    per = given.runs_per_set
+    sets = given.sets(
+        math.ceil(runs / per), root.child(DESIGN_CHILD), scenario.dynamics, scenario.name
+    )
+    drawn = [sets[i // per] for i in range(runs)]
+    columns: dict[str, Any] = {"set": np.arange(runs) // per}
+    for name in given.names:
+        columns[name] = [p[name] if "." in name else getattr(p, name) for p in drawn]
+    return drawn, pd.DataFrame(columns, index=pd.RangeIndex(runs, name="run"))
+
+
+def _part(drawn: list | None, start: int, stop: int) -> list | None:
+    return None if drawn is None else drawn[start:stop]
 
 
 def _start_method() -> str | None:
@@ -379,7 +418,7 @@ def _pool_chunks(
     job: tuple, bounds: list, workers: int, method: str | None
 ) -> Iterator[ChunkResult]:
     """Chunks from a local process pool, at most two per worker in flight (flat memory)."""
-    scenario, root, points, keep, simulate = job
+    scenario, root, points, keep, simulate, drawn = job
     context = multiprocessing.get_context(method)
     if method == "forkserver":  # import once in the server, not once per worker
         context.set_forkserver_preload(["simulator.ensemble", "simulator.engine"])
@@ -387,7 +426,19 @@ def _pool_chunks(
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending = set()
         for start, stop in todo:
-            pending.add(pool.submit(run_chunk, scenario, root, start, stop, points, keep, simulate))
+            pending.add(
+                pool.submit(
+                    run_chunk,
+                    scenario,
+                    root,
+                    start,
+                    stop,
+                    points,
+                    keep,
+                    simulate,
+                    _part(drawn, start, stop),
+                )
+            )
             if len(pending) >= 2 * workers:
                 break
         while pending:
@@ -397,7 +448,16 @@ def _pool_chunks(
                 following = next(todo, None)
                 if following is not None:
                     pending.add(
-                        pool.submit(run_chunk, scenario, root, *following, points, keep, simulate)
+                        pool.submit(
+                            run_chunk,
+                            scenario,
+                            root,
+                            *following,
+                            points,
+                            keep,
+                            simulate,
+                            _part(drawn, *following),
+                        )
                     )
 
 
@@ -429,7 +489,7 @@ def _dask_chunks(dask: Any, job: tuple, bounds: list, workers: int | None) -> It
     """Chunks from Dask: the scenario is scattered to every worker once, chunks stream back."""
     from distributed import as_completed
 
-    scenario, root, points, keep, simulate = job
+    scenario, root, points, keep, simulate, drawn = job
     with dask_client(dask, workers) as client:
         shared = client.scatter(scenario, broadcast=True, hash=False)
         window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
@@ -437,7 +497,16 @@ def _dask_chunks(dask: Any, job: tuple, bounds: list, workers: int | None) -> It
 
         def submit(start: int, stop: int):
             return client.submit(
-                run_chunk, shared, root, start, stop, points, keep, simulate, pure=False
+                run_chunk,
+                shared,
+                root,
+                start,
+                stop,
+                points,
+                keep,
+                simulate,
+                _part(drawn, start, stop),
+                pure=False,
             )
 
         futures = as_completed([submit(*pair) for pair in islice(todo, window)])

@@ -74,15 +74,25 @@ def comparison(
         results = ensemble.results
         if metrics:
             results = results[[m for m in results.columns if m in set(metrics)]]
-        summaries[ensemble.name] = summarize(results, level)
+        sets = None if ensemble.parameters is None else ensemble.parameters["set"].to_numpy()
+        summaries[ensemble.name] = summarize(results, level, sets)
     return compare(summaries, level)
 
 
 def comparison_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """A `comparison` frame as text: a header and one row per (metric, statistic), each
-    scenario's estimate with its interval, then each other scenario's difference to the first."""
+    scenario's estimate with its interval, then each other scenario's difference to the first;
+    for a scenario with parameter uncertainty, a column of what the parameters do (the 5-95%
+    range over parameter sets, and their share of the variance)."""
     names = list(dict.fromkeys(table.index.get_level_values("scenario")))
-    header = ["metric", "statistic", *names, *(f"{n} - {names[0]}" for n in names[1:])]
+    uncertain = [n for n in names if _has_parameters(table, n)]
+    header = [
+        "metric",
+        "statistic",
+        *names,
+        *(f"{n}: over parameters" for n in uncertain),
+        *(f"{n} - {names[0]}" for n in names[1:]),
+    ]
     keys = list(dict.fromkeys((m, s) for _, m, s in table.index))
     rows = []
     for metric, statistic in keys:
@@ -101,14 +111,42 @@ def comparison_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
                     row["kind"], row["diff"], row["diff_low"], row["diff_high"], places
                 )
             )
-        rows.append([metric, statistic, *cells, *diffs[1:]])
+        spreads = [_over_parameters(table, (n, metric, statistic)) for n in uncertain]
+        rows.append([metric, statistic, *cells, *spreads, *diffs[1:]])
     return header, rows
+
+
+def _has_parameters(table: pd.DataFrame, name: str) -> bool:
+    if "param_share" not in table.columns:
+        return False
+    return bool(table.xs(name, level="scenario")["param_share"].notna().any())
+
+
+def _over_parameters(table: pd.DataFrame, key: tuple) -> str:
+    """`0.05-0.71, 64% of variance` for one row, `-` when it has none."""
+    if key not in table.index:
+        return "-"
+    row = table.loc[key]
+    share = row.get("param_share")
+    if share is None or pd.isna(share):
+        return "-"
+    kind = "probability" if row["kind"] == "probability" else "number"
+    low, high = (format_value(kind, row[c]) for c in ("param_low", "param_high"))
+    return f"{low} to {high}, {share:.0%} of variance"
 
 
 def rich_table(table: pd.DataFrame, level: float = 0.95, title: str | None = None) -> Table:
     """The comparison (or a single scenario's summary through `comparison`) for the terminal."""
     header, rows = comparison_rows(table)
-    out = Table(title=title, caption=f"estimate [{level:.0%} interval]; dates as YYYY-MM-DD")
+    caption = f"estimate [{level:.0%} interval of the estimate]; dates as YYYY-MM-DD"
+    if any(h.endswith(": over parameters") for h in header):
+        caption += (
+            "; with parameter uncertainty, each run draws a parameter set, so the estimate "
+            "covers chance and the parameters; 'over parameters' is the 5-95% range of the "
+            "outcome's mean (probability) over parameter sets and the parameters' share of "
+            "the outcome's variance (the rest is chance)"
+        )
+    out = Table(title=title, caption=caption)
     for index, name in enumerate(header):
         out.add_column(name, justify="left" if index < 2 else "right", overflow="fold")
     for row in rows:

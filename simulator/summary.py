@@ -14,6 +14,14 @@ The choices, each simple, free of resampling and documented in docs/ensembles.md
   off each median's order-statistic interval (half its width / z), as Price and Bonett (2002).
   Both treat the scenarios as independent samples; with common random numbers (the same seed
   for every scenario) the true uncertainty of a difference is smaller, so they are cautious.
+- With parameter uncertainty (`sets`: each run's parameter set, several runs a set) the runs
+  of a set are not independent. A one-way random-effects analysis of variance of the outcome
+  over the sets splits its variance into the part between sets (the parameters) and within
+  them (chance): `param_share` is the parameters' share. The estimate's interval then uses
+  the effective number of runs (n over the design effect), and `param_low`..`param_high` is
+  the 5-95% range, over the parameter sets, of the outcome's mean (a probability, for yes/no)
+  under each set, each set's mean shrunk towards the overall one by the method-of-moments
+  factor that takes out the chance noise of its few runs.
 """
 
 from __future__ import annotations
@@ -22,12 +30,14 @@ import math
 from collections.abc import Mapping
 from statistics import NormalDist
 
+import attrs
 import numpy as np
 import pandas as pd
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_COLUMNS = tuple(f"p{round(q * 100):02d}" for q in QUANTILES)
-COLUMNS = ("kind", "n", "estimate", "low", "high", "mean", *QUANTILE_COLUMNS)
+PARAMETER_COLUMNS = ("param_low", "param_high", "param_share")
+COLUMNS = ("kind", "n", "estimate", "low", "high", "mean", *QUANTILE_COLUMNS, *PARAMETER_COLUMNS)
 PROBABILITY, MEDIAN = "probability", "median"
 
 
@@ -51,42 +61,60 @@ def wilson(successes: int, trials: int, level: float = 0.95) -> tuple[float, flo
     return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
-def median_interval(ordered: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def median_interval(
+    ordered: np.ndarray, level: float = 0.95, design_effect: float = 1.0
+) -> tuple[float, float]:
     """Distribution-free interval of the median of the sorted sample *ordered*.
 
     The order statistics of ranks floor((n - z sqrt n) / 2) and ceil(1 + (n + z sqrt n) / 2)
-    (1-based, clipped to the sample) cover the true median with probability ~ *level*.
+    (1-based, clipped to the sample) cover the true median with probability ~ *level*; for
+    a clustered sample, sqrt n becomes sqrt(n x *design_effect*).
     """
     n = len(ordered)
     if n == 0:
         return math.nan, math.nan
     z = z_value(level)
-    low = max(1, math.floor((n - z * math.sqrt(n)) / 2))
-    high = min(n, math.ceil(1 + (n + z * math.sqrt(n)) / 2))
+    spread = z * math.sqrt(n * max(design_effect, 1.0))
+    low = max(1, math.floor((n - spread) / 2))
+    high = min(n, math.ceil(1 + (n + spread) / 2))
     return float(ordered[low - 1]), float(ordered[high - 1])
 
 
-def summarize(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def summarize(
+    results: pd.DataFrame, level: float = 0.95, sets: np.ndarray | None = None
+) -> pd.DataFrame:
     """One row per (metric, statistic) of *results* (one row per run, one column per metric).
 
     bool -> `probability`; number -> `median` (with mean and quantiles over runs that have a
     value); date -> `probability` that it has a value and `median` date; a column with no
     value in any run -> `probability` 0 (the event it dates never happened). Text is skipped.
+    With *sets* (each run's parameter set) the intervals allow for the runs of a set being
+    alike, and the parameter columns are filled (see the module's docstring).
     """
     rows: dict[tuple[str, str], dict] = {}
+    groups = None if sets is None else np.asarray(sets)
     for name in results.columns:
         column = results[name]
         if pd.api.types.is_bool_dtype(column.dtype):
-            present = column.dropna().astype(bool)
-            rows[name, PROBABILITY] = _probability(int(present.sum()), len(present), level)
+            keep = column.notna().to_numpy()
+            y = column[keep].astype(bool).to_numpy(dtype=float)
+            rows[name, PROBABILITY] = _probability(
+                int(y.sum()), len(y), level, _split(y, groups, keep)
+            )
         elif pd.api.types.is_datetime64_any_dtype(column.dtype):
-            rows[name, PROBABILITY] = _probability(int(column.notna().sum()), len(column), level)
+            y = column.notna().to_numpy(dtype=float)
+            whole = np.ones(len(y), dtype=bool)
+            rows[name, PROBABILITY] = _probability(
+                int(y.sum()), len(y), level, _split(y, groups, whole)
+            )
             days = column.dropna().to_numpy().astype("datetime64[D]").astype(np.int64)
             rows[name, MEDIAN] = _as_dates(_spread(days, level, "inverted_cdf"))
         elif pd.api.types.is_numeric_dtype(column.dtype):
-            values = column.dropna().to_numpy(dtype=np.float64)
+            keep = column.notna().to_numpy()
+            values = column[keep].to_numpy(dtype=np.float64)
             if len(values):
-                rows[name, MEDIAN] = {"kind": "number", **_spread(values, level, "linear")}
+                split = _split(values, groups, keep)
+                rows[name, MEDIAN] = {"kind": "number", **_spread(values, level, "linear", split)}
             else:
                 rows[name, PROBABILITY] = _probability(0, len(column), level)
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
@@ -95,13 +123,61 @@ def summarize(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return frame
 
 
-def _probability(successes: int, trials: int, level: float) -> dict:
-    low, high = wilson(successes, trials, level)
+@attrs.frozen
+class Split:
+    """An outcome's variance split over parameter sets: the design effect of the clustering,
+    the parameters' share of the variance and the 5-95% range of the sets' shrunk means."""
+
+    design_effect: float
+    share: float
+    low: float
+    high: float
+
+    def columns(self) -> dict:
+        return {"param_low": self.low, "param_high": self.high, "param_share": self.share}
+
+
+def variance_split(values: np.ndarray, sets: np.ndarray) -> Split | None:
+    """One-way random-effects ANOVA of *values* grouped by *sets* (None with fewer than two
+    sets or no set of two runs)."""
+    labels, groups = np.unique(sets, return_inverse=True)
+    counts = np.bincount(groups)
+    k, n = len(labels), len(values)
+    if k < 2 or n <= k:
+        return None
+    means = np.bincount(groups, weights=values) / counts
+    grand = float(values.mean())
+    between = float(counts @ (means - grand) ** 2) / (k - 1)
+    within = float(((values - means[groups]) ** 2).sum()) / (n - k)
+    size = (n - float(counts @ counts) / n) / (k - 1)  # the mean set size, for unequal sets
+    sigma_b = max(0.0, (between - within) / size)
+    total = sigma_b + within
+    share = sigma_b / total if total > 0 else 0.0
+    # var(grand mean) with clustering is ~ between / n; without it, total / n
+    design_effect = between / total if total > 0 else 1.0
+    noisy = sigma_b + within / size
+    shrink = math.sqrt(sigma_b / noisy) if noisy > 0 else 0.0
+    shrunk = grand + shrink * (means - grand)
+    low, high = np.quantile(shrunk, (0.05, 0.95))
+    return Split(design_effect, share, float(low), float(high))
+
+
+def _split(values: np.ndarray, sets: np.ndarray | None, keep: np.ndarray) -> Split | None:
+    return None if sets is None else variance_split(values, sets[keep])
+
+
+def _probability(successes: int, trials: int, level: float, split: Split | None = None) -> dict:
+    effective = trials
+    if split is not None and trials:
+        effective = max(1, min(trials, round(trials / max(split.design_effect, 1e-9))))
     estimate = successes / trials if trials else math.nan
-    return {"kind": "probability", "n": trials, "estimate": estimate, "low": low, "high": high}
+    low, high = wilson(round(estimate * effective) if trials else 0, effective, level)
+    low, high = min(low, estimate), max(high, estimate)
+    row = {"kind": "probability", "n": trials, "estimate": estimate, "low": low, "high": high}
+    return row | (split.columns() if split is not None else {})
 
 
-def _spread(values: np.ndarray, level: float, method: str) -> dict:
+def _spread(values: np.ndarray, level: float, method: str, split: Split | None = None) -> dict:
     ordered = np.sort(values)
     row = {"n": len(ordered)}
     if not len(ordered):
@@ -109,9 +185,10 @@ def _spread(values: np.ndarray, level: float, method: str) -> dict:
     quantiles = np.quantile(ordered, QUANTILES, method=method)
     row.update(zip(QUANTILE_COLUMNS, (float(q) for q in quantiles), strict=True))
     row["estimate"] = row["p50"]
-    row["low"], row["high"] = median_interval(ordered, level)
+    effect = 1.0 if split is None else split.design_effect
+    row["low"], row["high"] = median_interval(ordered, level, effect)
     row["mean"] = float(ordered.mean())
-    return row
+    return row | (split.columns() if split is not None else {})
 
 
 def _as_dates(row: dict) -> dict:
@@ -138,7 +215,9 @@ def compare(summaries: Mapping[str, pd.DataFrame], level: float = 0.95) -> pd.Da
         summary = summaries[name]
         for key, row in summary.iterrows():
             entry = {"scenario": name, "metric": key[0], "statistic": key[1]}
-            entry.update({c: row[c] for c in ("kind", "n", "estimate", "low", "high")})
+            entry.update(
+                {c: row[c] for c in ("kind", "n", "estimate", "low", "high", *PARAMETER_COLUMNS)}
+            )
             entry["diff"] = entry["diff_low"] = entry["diff_high"] = math.nan
             if name != names[0] and key in base.index:
                 diff = difference(base.loc[key], row, level)

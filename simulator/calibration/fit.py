@@ -72,13 +72,21 @@ class _Case:
     events: int
 
 
-def _case(scenario: Scenario, half_life: float, until: date | None) -> _Case:
+def observed(scenario: Scenario, until: date | None) -> tuple[Scenario, date, date]:
+    """*scenario* as a fit may read it: its record in the observed window only, without its
+    interventions (the cast, which decides who may act, is built from what is left, so no
+    actor becomes a party before its first recorded act), and the window."""
     start, end = observed_window(scenario, until)
-    log = [e for e in scenario.events if e.occurred_at < end]
+    log = tuple(e for e in scenario.events if e.occurred_at < end)
+    return attrs.evolve(scenario, events=log, interventions=(), branch_at=None), start, end
+
+
+def _case(scenario: Scenario, half_life: float, until: date | None) -> _Case:
+    seen, start, end = observed(scenario, until)
     params = Parameters(
         relations_half_life_days=half_life, recheck_days=scenario.dynamics.recheck_days
     )
-    found = log_likelihood(scenario, log, params, since=start, design=True, until=end)
+    found = log_likelihood(seen, params=params, since=start, design=True, until=end)
     if found.impossible:
         index, why = found.impossible[0]
         raise FitError(
@@ -229,9 +237,13 @@ def _maximise(problem: _Problem) -> tuple[np.ndarray, np.ndarray, float]:
         )
         z = found.x
         minus_h = -problem.hessian(z)
+        if not found.success and np.linalg.norm(problem.gradient(z)) > 1e-4:
+            raise FitError(f"the fit of {problem.rule}'s hazard did not converge: {found.message}")
     else:
         found = optimize.minimize(lambda z: -problem.logpost(z), problem.start, method="BFGS")
         z = found.x
+        if not np.isfinite(found.fun):
+            raise FitError(f"the fit of {problem.rule}'s marks found no finite maximum")
         minus_h = -_numeric_hessian(problem.logpost, z)
     return z, _inverse_pd(minus_h), problem.logpost(z)
 
@@ -293,6 +305,8 @@ def fit(
     that many posterior draws by MCMC (seeded by *seed*)."""
     if not scenarios:
         raise FitError("no scenario to fit")
+    if not half_lives or not all(0 < h < math.inf for h in half_lives):
+        raise FitError(f"half_lives must be days > 0 (got {tuple(half_lives)!r})")
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise FitError(
@@ -349,9 +363,8 @@ def _problems(cases: Sequence[_Case], freed: Mapping[str, frozenset[str]]) -> li
 
 
 def _total(scenario: Scenario, params: Parameters, until: date | None) -> float:
-    start, end = observed_window(scenario, until)
-    log = [e for e in scenario.events if e.occurred_at < end]
-    return log_likelihood(scenario, log, params, since=start, until=end).total
+    seen, start, end = observed(scenario, until)
+    return log_likelihood(seen, params=params, since=start, until=end).total
 
 
 def _first_repeat(names: Sequence[str]) -> str:

@@ -118,6 +118,9 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
     title = " vs ".join(e.name for e in ensembles)
     console.print(rich_table(comparison(ensembles, level, wanted), level, title=title))
     console.print(f"{runs:,} runs per scenario, seed {seed}")
+    for scenario, ensemble in zip(scenarios, ensembles, strict=True):
+        if ensemble.parameters is not None:
+            console.print(uncertainty_note(scenario, ensemble), markup=False)
     out = getattr(args, "out", None)
     if out is not None:
         try:
@@ -126,6 +129,22 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
             raise DiplosimError(f"cannot write the report to {out}: {exc}") from None
         console.print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
     return 0
+
+
+def uncertainty_note(scenario, ensemble) -> str:
+    """What the parameter draws of *ensemble* were, and so what its intervals cover."""
+    given = scenario.uncertainties
+    sets = int(ensemble.parameters["set"].max()) + 1
+    source = []
+    if given.fit is not None:
+        source.append(f"the fit in {given.source} ({given.draws})")
+    if given.distributions:
+        source.append(f"{len(given.distributions)} distributions given")
+    return (
+        f"{scenario.name}: {sets:,} parameter sets x {given.runs_per_set} runs, drawn from "
+        f"{' and '.join(source)} by {given.design}: the intervals cover chance and the "
+        "parameters' uncertainty"
+    )
 
 
 def whole_number(minimum: int):

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from simulator import codec, events
+from simulator.calibration import uncertainties
 from simulator.calibration.estimates import Fit
 from simulator.cast import Actor, Alignment, Group
 from simulator.dynamics import DEFAULTS, Parameters
@@ -437,6 +438,88 @@ def _number(value: Any, path: KeyPath) -> float:
     return float(value)
 
 
+_UNCERTAINTY_SETTINGS = ("from", "draws", "design", "runs_per_set")
+
+
+def read_uncertainties(value: Any, out: dict[str, Any], found: Collector) -> None:
+    """`[uncertainties]`: `from` a fit file, how to draw (`draws`, `design`, `runs_per_set`),
+    a distribution for the half-life, and one sub-table per rule whose keys are its
+    parameters, each `{ distribution = "uniform", low = .., high = .. }` or the like."""
+    path: KeyPath = ("uncertainties",)
+    entry = table(value, path)
+    rules = sorted({name.split(".")[0] for name in DEFAULTS})
+    allowed = (*_UNCERTAINTY_SETTINGS, *uncertainties.SETTINGS, *rules)
+    known_keys(found, entry, path, allowed, "setting or rule")
+    settings: dict[str, Any] = {}
+    if "from" in entry:
+        fitted = found.run(_fitted, entry["from"], path + ("from",))
+        if fitted is not None:
+            settings["fit"], settings["source"] = fitted, entry["from"]
+    for key, choices in (("draws", uncertainties.DRAWS), ("design", uncertainties.DESIGNS)):
+        if key in entry:
+            got = found.run(typed, entry[key], path + (key,), str, " or ".join(choices))
+            if got is not None and got not in choices:
+                found.add(path + (key,), f"{got!r} ({' or '.join(choices)} expected)")
+            elif got is not None:
+                settings[key] = got
+    if "runs_per_set" in entry:
+        got = found.run(
+            typed, entry["runs_per_set"], path + ("runs_per_set",), int, "a whole number >= 1"
+        )
+        if got is not None and got < 1:
+            found.add(path + ("runs_per_set",), f"{got} (a whole number >= 1 expected)")
+        elif got is not None:
+            settings["runs_per_set"] = got
+    given: list[uncertainties.Distribution] = []
+    for name in uncertainties.SETTINGS:
+        if name in entry:
+            got = found.run(_distribution, entry[name], path + (name,), name)
+            if got is not None:
+                given.append(got)
+    for rule in rules:
+        if rule not in entry:
+            continue
+        sub = found.run(table, entry[rule], path + (rule,))
+        if sub is None:
+            continue
+        names = [n.split(".", 1)[1] for n in DEFAULTS if n.startswith(rule + ".")]
+        known_keys(found, sub, path + (rule,), names, f"parameter of rule {rule}")
+        for key in sub:
+            if key in names:
+                got = found.run(_distribution, sub[key], path + (rule, key), f"{rule}.{key}")
+                if got is not None:
+                    given.append(got)
+    if found.problems:
+        return
+    try:
+        out["uncertainties"] = uncertainties.Uncertainties(distributions=given, **settings)
+    except ValueError as exc:
+        raise Invalid(path, str(exc)) from None
+
+
+def _distribution(value: Any, path: KeyPath, name: str) -> uncertainties.Distribution:
+    kinds = uncertainties.KINDS
+    entry = table(value, path)
+    kind = typed(required(entry, path, "distribution"), path + ("distribution",), str, "a name")
+    if kind not in kinds:
+        raise Invalid(
+            path + ("distribution",),
+            f"{kind!r} ({suggest(kind, kinds)}expected one of: {listing(kinds)})",
+        )
+    keys = kinds[kind]
+    extra = [k for k in entry if k not in ("distribution", *keys)]
+    if extra:
+        raise Invalid(
+            path + (extra[0],),
+            f"not a number of a {kind} distribution ({', '.join(keys)} expected)",
+        )
+    numbers = tuple(_number(required(entry, path, k), path + (k,)) for k in keys)
+    try:
+        return uncertainties.Distribution(name, kind, numbers)
+    except ValueError as exc:
+        raise Invalid(path, f"{exc} (a valid {kind} distribution expected)") from None
+
+
 def read_ensemble(value: Any, out: dict[str, Any], found: Collector) -> None:
     path: KeyPath = ("ensemble",)
     entry = table(value, path)
@@ -487,6 +570,7 @@ TABLES: dict[str, Reader] = {
     "branch": read_branch,
     "interventions": read_interventions,
     "dynamics": read_dynamics,
+    "uncertainties": read_uncertainties,
     "ensemble": read_ensemble,
     "outputs": read_outputs,
 }

@@ -17,6 +17,7 @@ import attrs
 
 from simulator import cast as cast_module
 from simulator import codec, events
+from simulator.calibration.uncertainties import Uncertainties
 from simulator.cast import Actor, Alignment, Cast, Group
 from simulator.dynamics import Parameters
 from simulator.metrics import Focus
@@ -41,6 +42,7 @@ METRICS = (
     "aid_delivered_share",
     "peacekeepers_at_horizon",
     "control_at_horizon",
+    "runaway",
 )
 
 _ID = re.compile(r"[A-Za-z0-9_.-]+")
@@ -83,6 +85,7 @@ class Scenario:
     keep_record: bool = False
     interventions: tuple[iv.Intervention, ...] = attrs.field(default=(), converter=tuple)
     dynamics: Parameters = attrs.field(factory=Parameters)
+    uncertainties: Uncertainties = attrs.field(factory=Uncertainties)
     ensemble: Ensemble = attrs.field(factory=Ensemble)
     outputs: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     focus_given: Focus = attrs.field(factory=Focus)
@@ -166,7 +169,9 @@ class Scenario:
                 "relations_half_life_days": self.dynamics.relations_half_life_days,
                 "recheck_days": self.dynamics.recheck_days,
                 "values": dict(self.dynamics.values),
+                "free": list(self.dynamics.free),
             },
+            "uncertainties": self.uncertainties.canonical(),
             "ensemble": attrs.asdict(self.ensemble),
             "outputs": list(self.outputs),
             "focus": attrs.asdict(self.focus_given),

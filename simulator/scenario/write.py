@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from simulator import codec
+from simulator.calibration.uncertainties import Uncertainties
 from simulator.dynamics import Parameters
 from simulator.scenario.value import Ensemble, Scenario
 
@@ -117,6 +119,9 @@ def dump_scenario(scenario: Scenario) -> str:
         dynamics.setdefault(rule, {})[key] = value
     if dynamics:
         data["dynamics"] = dynamics
+    uncertainties = _uncertainties(scenario.uncertainties)
+    if uncertainties:
+        data["uncertainties"] = uncertainties
     ensemble = _changed(scenario.ensemble, Ensemble())
     if ensemble:
         data["ensemble"] = ensemble
@@ -137,6 +142,22 @@ def dump_scenario(scenario: Scenario) -> str:
     if scenario.interventions:
         data["interventions"] = [_intervention(i) for i in scenario.interventions]
     return toml_document(data)
+
+
+def _uncertainties(given: Uncertainties) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if given.source is not None:
+        out["from"] = str(Path(given.source).resolve())
+    for key, default in (("draws", "laplace"), ("design", "lhs"), ("runs_per_set", 10)):
+        if getattr(given, key) != default:
+            out[key] = getattr(given, key)
+    for d in given.distributions:
+        if "." in d.name:
+            rule, key = d.name.split(".", 1)
+            out.setdefault(rule, {})[key] = d.as_table()
+        else:
+            out[d.name] = d.as_table()
+    return out
 
 
 def _actor(actor) -> dict[str, Any] | str:
