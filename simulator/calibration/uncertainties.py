@@ -144,16 +144,35 @@ class Uncertainties:
             return []
         return sorted({n.rpartition(":")[2] for b in self.fit.blocks for n in b.names})
 
+    def factors(self) -> list[tuple[str, str]]:
+        """The design's dimensions as (factor, group): one per distribution (its own group);
+        per fitted block (Laplace), one independent normal factor per parameter, grouped by
+        block, as the block's parameters are drawn together (correlated); or one factor that
+        picks a posterior draw."""
+        out = [(d.name, d.name) for d in self.distributions]
+        if self.fit is not None:
+            if self.draws == "posterior":
+                out.append(("posterior draw", "posterior draw"))
+            else:
+                for block in self.fit.blocks:
+                    group = f"{block.rule} ({block.part})"
+                    out += [(f"{group} factor {i + 1}", group) for i in range(len(block.names))]
+        return out
+
     def sets(
         self, count: int, seed: np.random.SeedSequence, base: Parameters, case: str | None
     ) -> list[Parameters]:
-        """*count* parameter sets from the design seeded by *seed*, each *base* with the
-        drawn values (a fit's copies freed for *case* in place of the shared values)."""
+        """*count* parameter sets from the design seeded by *seed* (see `at`)."""
         rng = np.random.default_rng(seed)
-        width = self._width()
-        u = _design(self.design, count, width, rng)
+        return self.at(_design(self.design, count, len(self.factors()), rng), base, case)
+
+    def at(self, u: np.ndarray, base: Parameters, case: str | None) -> list[Parameters]:
+        """The parameter sets at the points *u* of [0, 1)^factors (one row a set): *base* with
+        the values drawn there, a fit's copies freed for *case* in place of the shared ones."""
+        u = np.clip(np.asarray(u, dtype=float), 1e-12, 1.0 - 1e-12)
+        count = len(u)
         given = {d.name: d.ppf(u[:, i]) for i, d in enumerate(self.distributions)}
-        fitted = self._fitted(u[:, len(self.distributions) :], rng, count, case)
+        fitted = self._fitted(u[:, len(self.distributions) :], case)
         out = []
         for row in range(count):
             values = dict(base.values)
@@ -167,18 +186,8 @@ class Uncertainties:
             out.append(attrs.evolve(base, values=values, **settings))
         return out
 
-    def _width(self) -> int:
-        """The design's dimensions: one per distribution, one per fitted parameter (Laplace)
-        or one to pick a posterior draw."""
-        fitted = 0
-        if self.fit is not None:
-            fitted = 1 if self.draws == "posterior" else sum(len(b.names) for b in self.fit.blocks)
-        return len(self.distributions) + fitted
-
-    def _fitted(
-        self, u: np.ndarray, rng: np.random.Generator, count: int, case: str | None
-    ) -> dict[str, np.ndarray]:
-        """Values of the fit's parameters for *count* sets from the design's columns *u*."""
+    def _fitted(self, u: np.ndarray, case: str | None) -> dict[str, np.ndarray]:
+        """Values of the fit's parameters at the design's columns *u*."""
         if self.fit is None:
             return {}
         z: dict[str, np.ndarray] = {}
@@ -194,8 +203,7 @@ class Uncertainties:
                 k = len(block.names)
                 normal = stats.norm.ppf(u[:, column : column + k])
                 column += k
-                root = _root(block.covariance)
-                draws = block.mean + normal @ root.T
+                draws = block.mean + normal @ _root(block.covariance).T
                 for j, name in enumerate(block.names):
                     z[name] = draws[:, j]
         return _bound(z, case)
@@ -219,7 +227,7 @@ def _root(covariance: np.ndarray) -> np.ndarray:
 
 def _design(kind: str, count: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """*count* points in [0, 1)^width: a Latin hypercube, a scrambled Sobol' sequence or
-    independent uniforms, kept inside (0, 1) so that every inverse distribution is finite."""
+    independent uniforms."""
     if width == 0:
         return np.empty((count, 0))
     if kind == "lhs":
@@ -228,4 +236,4 @@ def _design(kind: str, count: int, width: int, rng: np.random.Generator) -> np.n
         u = qmc.Sobol(d=width, scramble=True, rng=rng).random(count)
     else:
         u = rng.random((count, width))
-    return np.clip(u, 1e-12, 1.0 - 1e-12)
+    return u
