@@ -401,6 +401,22 @@ def _parameter_sets(scenario: Any, runs: int, root: SeedRoot) -> tuple[list | No
     return drawn, pd.DataFrame(columns, index=pd.RangeIndex(runs, name="run"))
 
 
+def simulate_run(
+    scenario: Any, runs: int, seed: Seed, index: int, simulate: Callable | None = None
+):
+    """Run *index* of the ensemble of *runs* runs of *scenario* seeded *seed*, alone: the same
+    seed and (with `[uncertainties]`) the same parameter set, so the same path."""
+    if simulate is None:
+        from simulator.engine import simulate
+    if not 0 <= index < runs:
+        raise ValueError(f"run {index} is not in an ensemble of {runs} runs")
+    root = SeedRoot.of(seed)
+    drawn, _ = _parameter_sets(scenario, runs, root)
+    if drawn is None:
+        return simulate(scenario, root.child(index))
+    return simulate(scenario, root.child(index), drawn[index])
+
+
 def _part(drawn: list | None, start: int, stop: int) -> list | None:
     return None if drawn is None else drawn[start:stop]
 

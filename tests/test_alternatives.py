@@ -132,7 +132,10 @@ def test_a_monitored_corridor_delivers_more_aid_during_the_blockade():
 def test_escalation_brings_war_between_the_states_more_often():
     alt, base = both("full_scale_war.toml")
     assert all(r.metrics["war_resumed"] for r in alt)
-    assert sum(r.metrics["war_resumed"] for r in alt) > sum(r.metrics["war_resumed"] for r in base)
+    # Under the fitted dynamics war resumes (with NKR) in most baseline paths too: the states'
+    # own war is what the escalation changes.
+    states_at_war = [sum(offensives(r, "AZE", "ARM") > 0 for r in runs) for runs in (alt, base)]
+    assert states_at_war[0] > states_at_war[1]
     assert all(offensives(r, "AZE", "ARM") >= 2 for r in alt)
     assert sum(offensives(r, "AZE", "ARM") for r in base) < sum(
         offensives(r, "AZE", "ARM") for r in alt

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from simulator import events
-from simulator.ensemble import SeedRoot, monthly_days, run_ensemble, sample_days
+from simulator.ensemble import SeedRoot, monthly_days, run_ensemble, sample_days, simulate_run
 from simulator.scenario import Scenario
 from simulator.store import open_store
 
@@ -199,13 +199,11 @@ def test_every_executor_gives_identical_results(recorded):
 
 
 def test_a_stored_run_replays_to_the_same_path(recorded, tmp_path):
-    from simulator.engine import simulate
-
     store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
     run_ensemble(recorded, 4, 5, workers=1, store=store)
     stream = f"run/{recorded.name}/2"
     assert stream in store.streams()
-    again = simulate(recorded, SeedRoot.of(5).child(2))
+    again = simulate_run(recorded, 4, 5, 2)
     records = list(store.read(stream))
     assert [r.event for r in records] == again.events
     assert [r.causation for r in records] == again.causes

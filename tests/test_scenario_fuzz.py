@@ -119,6 +119,7 @@ def folder(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("fuzz")
     for file in FILES:
         shutil.copy(file, path / file.name)
+    shutil.copytree(SCENARIOS / "fits", path / "fits")  # the fit files they read
     return path
 
 

@@ -79,8 +79,9 @@ class Distribution:
 
 @attrs.frozen
 class Uncertainties:
-    """The distributions a scenario gives its parameters, the fit it draws the rest from,
-    and how an ensemble draws them."""
+    """The distributions a scenario gives its parameters, the fit it draws the rest from
+    (except those `fixed`: the values the scenario sets itself), and how an ensemble draws
+    them."""
 
     distributions: tuple[Distribution, ...] = attrs.field(default=(), converter=tuple)
     fit: Fit | None = attrs.field(default=None, eq=False)
@@ -88,6 +89,7 @@ class Uncertainties:
     draws: str = "laplace"
     design: str = "lhs"
     runs_per_set: int = 10
+    fixed: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # not drawn from the fit
 
     def __attrs_post_init__(self) -> None:
         if self.draws not in DRAWS:
@@ -127,6 +129,7 @@ class Uncertainties:
             "draws": self.draws,
             "design": self.design,
             "runs_per_set": self.runs_per_set,
+            "fixed": list(self.fixed),
         }
 
     def __bool__(self) -> bool:
@@ -135,7 +138,7 @@ class Uncertainties:
     @property
     def names(self) -> tuple[str, ...]:
         """The parameters that vary, in a fixed order: the fit's, then the others given."""
-        out = dict.fromkeys(self._fitted_names())
+        out = dict.fromkeys(n for n in self._fitted_names() if n not in self.fixed)
         out.update(dict.fromkeys(d.name for d in self.distributions))
         return tuple(out)
 
@@ -173,6 +176,8 @@ class Uncertainties:
         count = len(u)
         given = {d.name: d.ppf(u[:, i]) for i, d in enumerate(self.distributions)}
         fitted = self._fitted(u[:, len(self.distributions) :], case)
+        for name in self.fixed:
+            fitted.pop(name, None)
         out = []
         for row in range(count):
             values = dict(base.values)

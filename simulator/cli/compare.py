@@ -7,6 +7,7 @@ command: `compare` uses them for several scenarios, `run --runs N` for one.
 from __future__ import annotations
 
 import argparse
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
         seed = SeedRoot.of(None).entropy
     level = getattr(args, "level", 0.95)
     wanted = [m for s in scenarios for m in getattr(s, "outputs", ())] or None
-    console = Console()
+    # On a terminal, its width; into a file or a pipe, wide enough that no word is broken.
+    console = Console(width=None if sys.stdout.isatty() else 200)
     dask = getattr(args, "dask", None)
     workers = getattr(args, "workers", None)
     try:

@@ -438,7 +438,7 @@ def _number(value: Any, path: KeyPath) -> float:
     return float(value)
 
 
-_UNCERTAINTY_SETTINGS = ("from", "draws", "design", "runs_per_set")
+_UNCERTAINTY_SETTINGS = ("from", "draws", "design", "runs_per_set", "fixed")
 
 
 def read_uncertainties(value: Any, out: dict[str, Any], found: Collector) -> None:
@@ -470,6 +470,10 @@ def read_uncertainties(value: Any, out: dict[str, Any], found: Collector) -> Non
             found.add(path + ("runs_per_set",), f"{got} (a whole number >= 1 expected)")
         elif got is not None:
             settings["runs_per_set"] = got
+    if "fixed" in entry:
+        got = found.run(_strings, entry["fixed"], path + ("fixed",), "an array of parameters")
+        if got is not None:
+            settings["fixed"] = got
     given: list[uncertainties.Distribution] = []
     for name in uncertainties.SETTINGS:
         if name in entry:
@@ -590,4 +594,14 @@ def read(data: dict[str, Any]) -> dict[str, Any]:
         if name in data:
             found.run(reader, data[name], values, found)
     found.raise_any()
+    if "uncertainties" in values and "fixed" not in data["uncertainties"]:
+        # What [dynamics.<rule>] sets is the scenario's assumption: parameter draws keep it.
+        dynamics = data.get("dynamics", {})
+        fixed = [
+            f"{rule}.{key}"
+            for rule, sub in dynamics.items()
+            if isinstance(sub, dict)
+            for key in sub
+        ]
+        values["uncertainties"] = attrs.evolve(values["uncertainties"], fixed=tuple(fixed))
     return values

@@ -151,6 +151,8 @@ def _uncertainties(given: Uncertainties) -> dict[str, Any]:
     for key, default in (("draws", "laplace"), ("design", "lhs"), ("runs_per_set", 10)):
         if getattr(given, key) != default:
             out[key] = getattr(given, key)
+    if given:  # written out: the dynamics are written whole, fitted values and assumptions alike
+        out["fixed"] = list(given.fixed)
     for d in given.distributions:
         if "." in d.name:
             rule, key = d.name.split(".", 1)
