@@ -125,8 +125,8 @@ def simulate(scenario: Scenario, seed: Seed = 0, params: Parameters | None = Non
 # A guard, set by hand, not a parameter of the model: self-exciting hazards (talks beget
 # talks) explode for some parameter values, writing events without end. A run stops once its
 # rules have written this many events and says so (metric `runaway`); the recorded cases'
-# runs at the fitted values write about a hundred.
-MAX_DRAWN = 5_000
+# runs at the fitted values write about a hundred, so this is twenty times as many.
+MAX_DRAWN = 2_000
 
 
 @attrs.define

@@ -3,11 +3,11 @@ of the marks, each with its default and why it has that value.
 
 A coefficient `<rule>.<covariate>` multiplies that covariate in the rule's log-hazard; the
 `base` coefficient is the log of the rule's rate in events a year per tuple when every other
-covariate is 0. None of the defaults below comes from a fit: each is set by hand, to an order
-of magnitude, for the reason given (docs/model.md has them in one table); `diplosim fit`
-(calibration) is to replace them with estimates from the recorded cases. Those marked
-"lowered by hand" were changed after looking at simulated runs of the recorded case, so they
-are not independent of it.
+covariate is 0. Every default below is set by hand, to an order of magnitude, for the reason
+given; each is the centre of that parameter's prior in `diplosim fit`
+(`simulator.calibration`), and the recorded cases run on fitted values (docs/model.md has
+defaults and fitted values in one table). Those marked "lowered by hand" were changed after
+looking at simulated runs of the recorded case, so they are not independent of it.
 """
 
 from __future__ import annotations
