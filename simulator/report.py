@@ -172,9 +172,7 @@ def write_report(
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
-    results = pd.concat(
-        [e.results.reset_index().assign(scenario=e.name) for e in ensembles], ignore_index=True
-    )
+    results = pd.concat([_results(e) for e in ensembles], ignore_index=True)
     results = results[["scenario", *[c for c in results.columns if c != "scenario"]]]
     written.append(_save_csv(results, folder / "results.csv"))
     table = comparison(ensembles, level, metrics)
@@ -206,6 +204,18 @@ def write_report(
     return written
 
 
+def _results(ensemble: Ensemble) -> pd.DataFrame:
+    """One row per run: its index, its metrics and, with parameter uncertainty, its parameter
+    set (`parameter_set`) and the values drawn (`parameter:<name>`)."""
+    frame = ensemble.results
+    if ensemble.parameters is not None:
+        drawn = ensemble.parameters.rename(
+            columns=lambda c: "parameter_set" if c == "set" else f"parameter:{c}"
+        )
+        frame = frame.join(drawn)
+    return frame.reset_index().assign(scenario=ensemble.name)
+
+
 def _save_csv(frame: pd.DataFrame, path: Path) -> Path:
     frame.to_csv(path, index=False, date_format="%Y-%m-%d")
     return path
@@ -231,6 +241,13 @@ def _html(ensembles: list[Ensemble], table: pd.DataFrame, figures: list, level: 
         "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>" for row in rows
     )
     runs = ", ".join(f"{esc(e.name)}: {e.runs:,} runs" for e in ensembles)
+    if any(e.parameters is not None for e in ensembles):
+        runs += (
+            ". Where a scenario has parameter uncertainty, each run draws a parameter set: its "
+            "estimates cover chance and the parameters, and the 'over parameters' column gives "
+            "the 5-95% range of the outcome's mean over the parameter sets and the parameters' "
+            "share of its variance (docs/calibration.md)"
+        )
     images = "".join(
         f'<figure><img src="{esc(f)}" alt="{esc(t)}"><figcaption>{esc(t)}</figcaption></figure>'
         for f, t in figures
