@@ -440,21 +440,14 @@ def _pool_chunks(
         context.set_forkserver_preload(["simulator.ensemble", "simulator.engine"])
     todo = iter(bounds)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+
+        def submit(start: int, stop: int):
+            part = _part(drawn, start, stop)
+            return pool.submit(run_chunk, scenario, root, start, stop, points, keep, simulate, part)
+
         pending = set()
         for start, stop in todo:
-            pending.add(
-                pool.submit(
-                    run_chunk,
-                    scenario,
-                    root,
-                    start,
-                    stop,
-                    points,
-                    keep,
-                    simulate,
-                    _part(drawn, start, stop),
-                )
-            )
+            pending.add(submit(start, stop))
             if len(pending) >= 2 * workers:
                 break
         while pending:
@@ -463,18 +456,7 @@ def _pool_chunks(
                 yield future.result()
                 following = next(todo, None)
                 if following is not None:
-                    pending.add(
-                        pool.submit(
-                            run_chunk,
-                            scenario,
-                            root,
-                            *following,
-                            points,
-                            keep,
-                            simulate,
-                            _part(drawn, *following),
-                        )
-                    )
+                    pending.add(submit(*following))
 
 
 @contextmanager
