@@ -193,18 +193,24 @@ def _path(env: simpy.Environment, path: _Path, until: int):
             position += 1
         if day == drawn:
             # The same state (and rates) as at the piece's start; the date it is written on.
-            written += _draw(rates, View(state, cast, start + day), rng, params)
+            room = MAX_DRAWN - path.drawn
+            written += _draw(rates, View(state, cast, start + day), rng, params, room)
         path.write(written)
         yield env.timeout(1)
 
 
 def _draw(
-    rates: dynamics.Table, view: View, rng: np.random.Generator, params: dynamics.Parameters
+    rates: dynamics.Table,
+    view: View,
+    rng: np.random.Generator,
+    params: dynamics.Parameters,
+    room: int,
 ) -> list[tuple[Event, str]]:
     """The drawn events of a day that has some: independent Poisson counts per tuple,
-    conditioned on at least one (a total count, then a multinomial split)."""
+    conditioned on at least one (a total count, then a multinomial split); no more than
+    *room* (a run that has run away stops at `MAX_DRAWN`)."""
     total = rates.total
-    n = _positive_poisson(rng, total)
+    n = min(_positive_poisson(rng, total), room)
     flat = np.asarray([r for rs in rates.rates for r in rs])
     counts = rng.multinomial(n, flat / flat.sum()) if len(flat) > 1 else [n]
     written = []

@@ -320,6 +320,7 @@ def run_ensemble(
     store: Any = None,
     days: Sequence[int] | None = None,
     simulate: Callable | None = None,
+    params: Sequence[Any] | None = None,
 ) -> Ensemble:
     """Run *scenario* *runs* times, run *i* seeded with child *i* of *seed*'s SeedSequence.
 
@@ -331,7 +332,9 @@ def run_ensemble(
     overrides the sample days (default: monthly from the branch date to the horizon);
     *simulate* replaces `simulator.engine.simulate` (a picklable function of scenario, seed
     and, with `[uncertainties]`, the run's parameters). A scenario with `[uncertainties]` runs
-    `runs_per_set` seeds of each parameter set (`Uncertainties.sets`, seeded from *seed*).
+    `runs_per_set` seeds of each parameter set (`Uncertainties.sets`, seeded from *seed*);
+    *params* (one `Parameters` a run) gives the runs' parameters instead (what a sensitivity
+    design supplies), each run its own set.
     """
     if type(runs) is not int or runs < 1:
         raise ValueError(f"runs must be a whole number >= 1 (got {runs!r})")
@@ -344,7 +347,13 @@ def run_ensemble(
     bounds = [(start, min(start + size, runs)) for start in range(0, runs, size)]
     writer = _Writer(store, scenario.name) if store is not None else None
     collector = _Collector(runs, len(points))
-    drawn, parameters = _parameter_sets(scenario, runs, root)
+    if params is not None:
+        if len(params) != runs:
+            raise ValueError(f"params gives {len(params)} parameter sets for {runs} runs")
+        drawn = list(params)
+        parameters = pd.DataFrame({"set": np.arange(runs)}, index=pd.RangeIndex(runs, name="run"))
+    else:
+        drawn, parameters = _parameter_sets(scenario, runs, root)
     job = (scenario, root, points, writer is not None, simulate, drawn)
     method = _start_method()  # decided before the progress bar starts its thread
     with _Progress(runs, scenario.name, progress) as bar:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 import numpy as np
@@ -157,9 +158,19 @@ class Uncertainties:
             if self.draws == "posterior":
                 out.append(("posterior draw", "posterior draw"))
             else:
-                for block in self.fit.blocks:
+                for block, drawn in self._blocks():
                     group = f"{block.rule} ({block.part})"
-                    out += [(f"{group} factor {i + 1}", group) for i in range(len(block.names))]
+                    out += [(f"{group} factor {i + 1}", group) for i in range(len(drawn))]
+        return out
+
+    def _blocks(self) -> list[tuple[Any, np.ndarray]]:
+        """The fit's blocks with the places of their parameters that are drawn (not fixed);
+        blocks with none left out."""
+        out = []
+        for block in self.fit.blocks if self.fit is not None else ():
+            drawn = [i for i, n in enumerate(block.names) if n.rpartition(":")[2] not in self.fixed]
+            if drawn:
+                out.append((block, np.asarray(drawn, dtype=np.intp)))
         return out
 
     def sets(
@@ -176,8 +187,6 @@ class Uncertainties:
         count = len(u)
         given = {d.name: d.ppf(u[:, i]) for i, d in enumerate(self.distributions)}
         fitted = self._fitted(u[:, len(self.distributions) :], case)
-        for name in self.fixed:
-            fitted.pop(name, None)
         out = []
         for row in range(count):
             values = dict(base.values)
@@ -203,14 +212,17 @@ class Uncertainties:
                 for j, name in enumerate(block.names):
                     z[name] = block.draws[pick % len(block.draws), j]
         else:
+            # The drawn parameters of a block from their marginal normal (the fixed ones are
+            # the scenario's, not the fit's, so the fit's correlation with them is dropped).
             column = 0
-            for block in self.fit.blocks:
-                k = len(block.names)
+            for block, drawn in self._blocks():
+                k = len(drawn)
                 normal = stats.norm.ppf(u[:, column : column + k])
                 column += k
-                draws = block.mean + normal @ _root(block.covariance).T
-                for j, name in enumerate(block.names):
-                    z[name] = draws[:, j]
+                covariance = block.covariance[np.ix_(drawn, drawn)]
+                draws = block.mean[drawn] + normal @ _root(covariance).T
+                for j, place in enumerate(drawn):
+                    z[block.names[place]] = draws[:, j]
         return _bound(z, case)
 
 

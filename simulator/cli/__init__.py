@@ -26,6 +26,8 @@ COMMANDS = (
     "scenarios",
     "likelihood",
     "fit",
+    "sensitivity",
+    "discover",
 )
 
 
