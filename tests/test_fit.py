@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 
 import attrs
 import numpy as np
@@ -369,3 +370,13 @@ def test_the_same_seed_gives_the_same_draws_and_another_seed_others():
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     assert not any(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
     assert all(b.draws is None for b in fit([quiet(5)], half_lives=ONE).blocks)
+
+
+def test_a_cut_off_before_a_record_starts_is_refused_in_one_line(tmp_path):
+    from simulator.cli import main
+
+    out = tmp_path / "fit.toml"
+    kosovo = Path(__file__).resolve().parent.parent / "scenarios" / "kosovo.toml"
+    argv = ["fit", str(kosovo), "--out", str(out), "--until", "1990-01-01"]
+    assert main(argv) == 2
+    assert not out.exists()

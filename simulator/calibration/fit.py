@@ -315,6 +315,13 @@ def fit(
     recheck = {s.dynamics.recheck_days for s in scenarios}
     if len(recheck) > 1:
         raise FitError(f"the scenarios have different [dynamics] recheck_days ({sorted(recheck)})")
+    for s in scenarios:
+        start, end = observed_window(s, until)
+        if end <= start:
+            raise FitError(
+                f"{s.source_path or s.name}: nothing to fit: the record starts on {start}, "
+                f"on or after --until {until}"
+            )
     freed = {s.name: frozenset(s.dynamics.free) for s in scenarios}
     best = None
     profile = []
