@@ -29,6 +29,7 @@ from simulator import dynamics, metrics
 from simulator import events as events_module
 from simulator.dynamics import Parameters, View
 from simulator.events import Event
+from simulator.questions import answers
 from simulator.scenario import Scenario
 from simulator.world import RunningState, WorldState
 
@@ -119,6 +120,9 @@ def simulate(scenario: Scenario, seed: Seed = 0, params: Parameters | None = Non
         log_events, final, scenario.focus, scenario.branch_date, scenario.horizon
     )
     found["runaway"] = path.drawn >= MAX_DRAWN
+    for name, answer in answers(scenario.questions, log_events, scenario.branch_date).items():
+        if answer is not None:  # a question closed before the branch is not asked
+            found[f"question:{name}"] = answer
     return Run(scenario, seed, log_events, causes, found, final, params)
 
 

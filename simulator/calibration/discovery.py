@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulator.calibration.sensitivity import SensitivityError, known_outcomes, write_files
+from simulator.calibration.sensitivity import SensitivityError, known_outcomes
 from simulator.ensemble import Seed, run_ensemble
+from simulator.outputs import write_files
 from simulator.scenario import Scenario
 
 PEEL_ALPHA = 0.05  # the share of the remaining runs one peel removes (EMA Workbench's default)

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from simulator.dynamics import Parameters
 from simulator.ensemble import DESIGN_CHILD, Seed, SeedRoot, run_ensemble
 from simulator.errors import DiplosimError
+from simulator.outputs import write_files
 from simulator.scenario import METRICS, Scenario
 
 METHODS = ("sobol", "morris")
@@ -332,21 +333,3 @@ def write(frame: pd.DataFrame, out: str | Path) -> list[Path]:
             "sensitivity.png": lambda path: plot(frame).savefig(path, dpi=110, format="png"),
         },
     )
-
-
-def write_files(out: str | Path, writers: Mapping[str, Callable[[Path], object]]) -> list[Path]:
-    """Each file of *writers* (name: a function writing to a path) into the folder *out*, whole
-    or not at all: written to a temporary name, renamed once all are written."""
-    folder = Path(out)
-    temporary = {name: folder / f".{name}.tmp" for name in writers}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, write_to in writers.items():
-            write_to(temporary[name])
-        for name, path in temporary.items():
-            path.replace(folder / name)
-    except OSError as exc:
-        for path in temporary.values():
-            path.unlink(missing_ok=True)
-        raise SensitivityError(f"cannot write to {out}: {exc.strerror or exc}") from None
-    return [folder / name for name in writers]

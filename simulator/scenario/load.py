@@ -25,7 +25,7 @@ from simulator.scenario.read import read
 from simulator.scenario.value import Scenario
 
 MAX_DEPTH = 16  # a longer chain of extends is a mistake, not a design
-_LISTS = ("events", "interventions", "alignments")
+_LISTS = ("events", "interventions", "alignments", "questions")
 
 
 @attrs.define

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from simulator import codec, events
+from simulator import codec, events, questions
 from simulator.calibration import uncertainties
 from simulator.calibration.estimates import Fit
 from simulator.cast import Actor, Alignment, Group
@@ -438,6 +438,94 @@ def _number(value: Any, path: KeyPath) -> float:
     return float(value)
 
 
+_QUESTION_KEYS = {
+    "event": ("event", "actors", "region"),
+    "agreement": ("agreement", "actors"),
+    "count": ("count", "region", "group"),
+    "control": ("region", "actor", "above"),
+    "mission": ("region", "mission"),
+}
+_QUESTION_REQUIRED = {
+    "event": ("event",),
+    "agreement": ("agreement",),
+    "count": ("count",),
+    "control": ("region", "actor", "above"),
+    "mission": ("region", "mission"),
+}
+
+
+def read_questions(value: Any, out: dict[str, Any], found: Collector) -> None:
+    """`[[questions]]`: what a forecast is asked (`simulator.questions`)."""
+    if not isinstance(value, list):
+        raise Invalid(
+            ("questions",), f"is {a(kind_of(value))} (an array of tables [[questions]] expected)"
+        )
+    read = (found.run(_read_question, ("questions", i), item) for i, item in enumerate(value))
+    out["questions"] = tuple(x for x in read if x is not None)
+
+
+def _read_question(path: KeyPath, item: Any) -> questions.Question:
+    entry = table(item, path)
+    found = Collector()
+    kind = found.run(typed, required(entry, path, "kind"), path + ("kind",), str, "a kind")
+    if kind is not None and kind not in questions.KINDS:
+        found.add(
+            path + ("kind",),
+            f"unknown kind {kind!r} ({suggest(kind, questions.KINDS)}expected one of: "
+            f"{listing(questions.KINDS)})",
+        )
+        kind = None
+    allowed = ("name", "text", "kind", "by", "outcome", "source", *_QUESTION_KEYS.get(kind, ()))
+    if kind is not None:
+        known_keys(found, entry, path, allowed, f"key of a {kind} question")
+    values: dict[str, Any] = {"kind": kind}
+    for key in ("name", "text"):
+        values[key] = found.run(typed, required(entry, path, key), path + (key,), str, "a string")
+    values["by"] = found.run(typed, required(entry, path, "by"), path + ("by",), date, "a date")
+    for key in _QUESTION_REQUIRED.get(kind, ()):
+        if key not in entry:
+            found.add(path + (key,), f"missing (a {kind} question needs {key})")
+    choices = {
+        "event": tuple(questions.EVENT_TYPES),
+        "agreement": questions.AGREEMENTS,
+        "count": questions.COUNTS,
+        "mission": events.MISSION_KINDS,
+    }
+    for key in ("event", "region", "actor", "agreement", "count", "group", "mission", "source"):
+        if key in entry and key in allowed:
+            got = found.run(typed, entry[key], path + (key,), str, "a string")
+            if got is not None and key in choices and got not in choices[key]:
+                found.add(
+                    path + (key,),
+                    f"{got!r} ({suggest(got, choices[key])}expected one of: "
+                    f"{listing(choices[key])})",
+                )
+            values[key] = got
+    if "actors" in entry and "actors" in allowed:
+        values["actors"] = found.run(_strings, entry["actors"], path + ("actors",), "actor ids")
+    if "above" in entry and "above" in allowed:
+        got = found.run(_number, entry["above"], path + ("above",))
+        if got is not None and not 0.0 <= got < 1.0:
+            found.add(path + ("above",), f"{got} (a share in [0, 1) expected)")
+        values["above"] = got
+    if "outcome" in entry:
+        got = entry["outcome"]
+        wanted = (int, float) if kind == "count" else bool
+        if isinstance(got, bool) != (wanted is bool) or not isinstance(got, wanted):
+            found.add(
+                path + ("outcome",),
+                f"{got!r} ({'a number' if kind == 'count' else 'true or false'} expected)",
+            )
+        else:
+            values["outcome"] = float(got) if kind == "count" else got
+    if values["name"] is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", values["name"]):
+        found.add(
+            path + ("name",), f"{values['name']!r} (an id of letters, digits, _ . - expected)"
+        )
+    found.raise_any()
+    return questions.Question(**{k: v for k, v in values.items() if v is not None})
+
+
 _UNCERTAINTY_SETTINGS = ("from", "draws", "design", "runs_per_set", "fixed")
 
 
@@ -575,6 +663,7 @@ TABLES: dict[str, Reader] = {
     "interventions": read_interventions,
     "dynamics": read_dynamics,
     "uncertainties": read_uncertainties,
+    "questions": read_questions,
     "ensemble": read_ensemble,
     "outputs": read_outputs,
 }

@@ -21,6 +21,7 @@ from simulator.calibration.uncertainties import Uncertainties
 from simulator.cast import Actor, Alignment, Cast, Group
 from simulator.dynamics import Parameters
 from simulator.metrics import Focus
+from simulator.questions import Question
 from simulator.scenario import interventions as iv
 from simulator.scenario.problems import Collector, KeyPath, listing, suggest
 
@@ -86,6 +87,7 @@ class Scenario:
     interventions: tuple[iv.Intervention, ...] = attrs.field(default=(), converter=tuple)
     dynamics: Parameters = attrs.field(factory=Parameters)
     uncertainties: Uncertainties = attrs.field(factory=Uncertainties)
+    questions: tuple[Question, ...] = attrs.field(default=(), converter=tuple)
     ensemble: Ensemble = attrs.field(factory=Ensemble)
     outputs: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     focus_given: Focus = attrs.field(factory=Focus)
@@ -172,6 +174,7 @@ class Scenario:
                 "free": list(self.dynamics.free),
             },
             "uncertainties": self.uncertainties.canonical(),
+            "questions": [q.canonical() for q in self.questions],
             "ensemble": attrs.asdict(self.ensemble),
             "outputs": list(self.outputs),
             "focus": attrs.asdict(self.focus_given),
@@ -207,8 +210,35 @@ class Scenario:
                 )
             previous = event.occurred_at
         self._check_settings(found)
+        self._check_questions(found)
         found.raise_any()
         return self._check_interventions(found)
+
+    def _check_questions(self, found: Collector) -> None:
+        seen: set[str] = set()
+        for index, q in enumerate(self.questions):
+            path: KeyPath = ("questions", index)
+            if q.name in seen:
+                found.add(path + ("name",), f"{q.name!r} again (each question its own name)")
+            seen.add(q.name)
+            for place, actor in enumerate(q.actors):
+                self._actor_ref(found, path + ("actors", place), actor)
+            if q.actor is not None:
+                self._actor_ref(found, path + ("actor",), q.actor)
+            if q.region is not None and q.region not in self.regions:
+                found.add(
+                    path + ("region",),
+                    f"{q.region!r} is not a declared region "
+                    f"({suggest(q.region, self.regions)}declared: {listing(self.regions)})",
+                )
+            if q.kind == "count" and q.count != "deaths" and q.region is None:
+                found.add(path + ("region",), f"missing (a count of {q.count} needs a region)")
+            if not self.start <= q.by <= self.horizon:
+                found.add(
+                    path + ("by",),
+                    f"{q.by} is outside the scenario "
+                    f"(a date in [{self.start}, {self.horizon}] expected)",
+                )
 
     def _actor_ref(self, found: Collector, path: KeyPath, actor: Any) -> bool:
         """Whether *actor* is declared; if not, the problem noted at *path*."""
@@ -328,6 +358,11 @@ class Scenario:
     def _check_metric(self, found: Collector, path: KeyPath, name: Any) -> None:
         if name in METRICS:
             return
+        if isinstance(name, str) and name.startswith("question:"):
+            asked = [q.name for q in self.questions]
+            if name.removeprefix("question:") not in asked:
+                found.add(path, f"{name!r} names no question (declared: {listing(asked)})")
+            return
         if isinstance(name, str) and name.startswith("relations:"):
             pair = name.removeprefix("relations:").split("-")
             if len(pair) == 2 and all(p in self.actors for p in pair):
@@ -348,7 +383,7 @@ class Scenario:
         found.add(
             path,
             f"unknown metric {name!r} ({suggest(name, METRICS)}"
-            f"expected one of: {listing(METRICS, 20)}, relations:<A>-<B>)",
+            f"expected one of: {listing(METRICS, 20)}, relations:<A>-<B>, question:<name>)",
         )
 
     def _check_event(self, found: Collector, path: KeyPath, event: events.Event) -> None:

@@ -141,6 +141,15 @@ def dump_scenario(scenario: Scenario) -> str:
         data["events"] = [_event(e) for e in scenario.events]
     if scenario.interventions:
         data["interventions"] = [_intervention(i) for i in scenario.interventions]
+    if scenario.questions:
+        data["questions"] = [
+            {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in attrs.asdict(q).items()
+                if v is not None and v != ()
+            }
+            for q in scenario.questions
+        ]
     return toml_document(data)
 
 
