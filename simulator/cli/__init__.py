@@ -28,6 +28,7 @@ COMMANDS = (
     "fit",
     "sensitivity",
     "discover",
+    "backtest",
 )
 
 
