@@ -119,7 +119,9 @@ def cut(scenario: Scenario, origin: date, fitted) -> Scenario:
 
 
 def _origin(scenario, origin, runs, seed, pool, workers, end) -> list[dict]:
-    fitted = fit([scenario, *pool], until=origin)
+    # A pooled case whose record starts after the origin has nothing to give yet.
+    usable = [s for s in pool if s.start < origin]
+    fitted = fit([scenario, *usable], until=origin)
     forecast = cut(scenario, origin, fitted)
     ensemble = run_ensemble(forecast, runs, seed, workers=workers, days=[], progress=False)
     record = [e for e in scenario.events if e.occurred_at < end]
@@ -133,7 +135,7 @@ def _origin(scenario, origin, runs, seed, pool, workers, end) -> list[dict]:
         if column is None or outcomes[q.name] is None:
             continue
         y = outcomes[q.name]
-        row = {"origin": origin, "question": q.name, "kind": q.kind, "outcome": y}
+        row = {"origin": origin, "question": q.name, "kind": q.kind, "outcome": float(y)}
         baselines = _baselines(q, before, scenario.start, origin)
         if q.numeric:
             values = column.to_numpy(dtype=float)
