@@ -547,7 +547,8 @@ class _Writer:
                 self._store.append(stream, events, 0, causes)
             except ConcurrencyError:
                 raise StoreError(
-                    f"{self._store.url or 'the store'} already has stream {stream!r}: runs of "
+                    f"{getattr(self._store, 'shown', None) or 'the store'} already has stream "
+                    f"{stream!r}: runs of "
                     "a scenario of this name were stored there before (use another store)"
                 ) from None
 

@@ -23,9 +23,10 @@ import pytest
 
 from simulator import events
 from simulator.errors import ConcurrencyError, StoreError
+from simulator.redaction import redact_url as redact
 from simulator.store import open_store
 from simulator.store.base import record_hash
-from simulator.store.postgres import PostgresStore, _escape, redact
+from simulator.store.postgres import PostgresStore, _escape
 from tests import pg_server as server_module
 from tests.store_contract import make_contract_tests, offensive
 

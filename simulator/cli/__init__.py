@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from simulator import __version__
 from simulator.errors import DiplosimError
+from simulator.redaction import redacting
 
 COMMANDS = (
     "events",
@@ -47,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: sys.argv[1:]); return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Every URL the command may open: what it prints is masked of their credentials.
+    urls = [getattr(args, "store", None), os.environ.get("DIPLOSIM_STORE")]
+    with redacting(u for u in urls if isinstance(u, str)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except DiplosimError as exc:

@@ -199,7 +199,7 @@ def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     with _open(args.store) as store:
         result = store.verify()
-        url = store.url
+        url = store.shown
     if result.ok:
         print(f"{url}: ok, {result.checked} records, hash chain intact")
         return 0

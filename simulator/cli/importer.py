@@ -54,7 +54,7 @@ def run_import(args: argparse.Namespace) -> int:
             encoding=args.encoding,
             on_refused=refused,
         )
-        url = store.url
+        url = store.shown
     if shown > MAX_SHOWN:
         print(f"... and {shown - MAX_SHOWN} more refused rows", file=sys.stderr)
     print(describe(summary, url))

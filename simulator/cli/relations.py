@@ -95,7 +95,7 @@ def run_relations(args: argparse.Namespace) -> int:
     with open_store(args.store, create=False) as store:
         for stream in args.streams:
             if store.version(stream) == 0:
-                raise RelationsError(f"stream {stream!r} of {store.url} holds no events")
+                raise RelationsError(f"stream {stream!r} of {store.shown} holds no events")
         found = {stream: pair_events(store, stream, pair) for stream in args.streams}
     dated = [e.occurred_at for evs in found.values() for e in evs]
     if not dated and (args.start is None or args.end is None):

@@ -12,6 +12,7 @@ from pathlib import Path
 from simulator import world
 from simulator.errors import DiplosimError
 from simulator.events import Event
+from simulator.redaction import redact_url
 from simulator.scenario import Scenario, load_scenario
 from simulator.store import open_store
 
@@ -240,8 +241,8 @@ def store_record(events: Sequence[Event], url: str) -> str:
         min(held, len(events)),
     )
     raise DiplosimError(
-        f"store {url}: stream {STREAM!r} holds {held} events that differ from the record "
-        f"from version {first} on; nothing written (use another store or stream)"
+        f"store {redact_url(url)}: stream {STREAM!r} holds {held} events that differ from the "
+        f"record from version {first} on; nothing written (use another store or stream)"
     )
 
 

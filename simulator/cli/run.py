@@ -12,6 +12,7 @@ from simulator import codec
 from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command, seed_argument
 from simulator.engine import Run, simulate
 from simulator.errors import DiplosimError, StoreError
+from simulator.redaction import redact_url
 from simulator.scenario import load_scenario
 from simulator.store import open_store
 
@@ -102,4 +103,4 @@ def store_run(run: Run, url: str) -> str:
                 "(a changed scenario?); nothing written"
             )
         store.append(stream, run.events, expected_version=0, causation=run.causes)
-    return f"{stream}: {len(run.events)} events written to {url}"
+    return f"{stream}: {len(run.events)} events written to {redact_url(url)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from simulator.errors import StoreError
+from simulator.redaction import redact_url
 from simulator.store.base import EventStore, Record, Verification
 
 DEFAULT_URL = "sqlite:///diplosim.db"
@@ -29,17 +30,18 @@ def open_store(url: str | None = None, create: bool = True) -> EventStore:
 
         path = url[len("sqlite:///") :]
         if not create and not os.path.isfile(path):
-            raise StoreError(f"no store at {url} (file {path} does not exist)")
+            raise StoreError(f"no store at {url} (file {path} does not exist)")  # no credential
         return SQLiteStore(path, url)
     if url.startswith(("postgresql://", "postgres://")):
         try:
             from simulator.store.postgres import PostgresStore
         except ImportError as exc:
             raise StoreError(
-                f"cannot open store {url}: PostgreSQL support is not installed "
+                f"cannot open store {redact_url(url)}: PostgreSQL support is not installed "
                 f"(pip install 'diplosim[postgres]'): {exc}"
             ) from None
         return PostgresStore(url)
     raise StoreError(
-        f"cannot open store {url!r}: expected memory://, sqlite:///path.db or postgresql://..."
+        f"cannot open store {redact_url(url)!r}: expected memory://, sqlite:///path.db or "
+        "postgresql://..."
     )

@@ -87,6 +87,7 @@ class EventStore(abc.ABC):
     """Append-only, hash-chained event log. Use `open_store(url)` to get one."""
 
     url: str = ""
+    shown: str = ""  # the URL as messages show it: without credentials (simulator.redaction)
 
     # --- the backend's part -------------------------------------------------------------------
 

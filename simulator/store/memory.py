@@ -14,6 +14,7 @@ class MemoryStore(EventStore):
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
+        self.shown = url
         self._rows_list: list[tuple] = []
         self._by_stream: dict[str, list[int]] = {}
         self._lock = threading.Lock()

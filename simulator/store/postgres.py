@@ -18,7 +18,6 @@ import contextlib
 import json
 import threading
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -26,6 +25,7 @@ from psycopg.pq import TransactionStatus
 
 from simulator import codec
 from simulator.errors import ConcurrencyError, StoreError
+from simulator.redaction import redact_url
 from simulator.store.base import GENESIS, EventStore, chain, check_stream, prepare
 
 SCHEMA_VERSION = 1
@@ -101,24 +101,6 @@ class _Unwritable(Exception):
     """An event of the batch could not be encoded (raised inside the append transaction)."""
 
 
-def redact(url: str) -> str:
-    """*url* with any password replaced by `***`, fit for messages and logs."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.rpartition("@")[2]
-    netloc = parts.netloc
-    user, at, hosts = netloc.rpartition("@")
-    if at and ":" in user:
-        netloc = f"{user.partition(':')[0]}:***@{hosts}"
-    query = "&".join(
-        "password=***" if item.partition("=")[0] == "password" else item
-        for item in parts.query.split("&")
-    )
-    shown = f"{parts.scheme}://{netloc}{parts.path}"
-    return shown + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
-
-
 def _reason(exc: Exception) -> str:
     """The server's or the driver's message on one line."""
     diag = getattr(exc, "diag", None)
@@ -133,7 +115,7 @@ class PostgresStore(EventStore):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._shown = redact(url)
+        self.shown = redact_url(url)
         # One connection, used by one thread at a time (a transaction must not interleave).
         self._lock = threading.Lock()
         self._db = self._connect("cannot open store")
@@ -141,7 +123,7 @@ class PostgresStore(EventStore):
             self._open_schema()
         except psycopg.Error as exc:
             self._db.close()
-            raise StoreError(f"cannot open store {self._shown}: {_reason(exc)}") from None
+            raise StoreError(f"cannot open store {self.shown}: {_reason(exc)}") from None
         except StoreError:
             self._db.close()
             raise
@@ -150,7 +132,7 @@ class PostgresStore(EventStore):
         try:
             return psycopg.connect(self.url, autocommit=True)
         except (psycopg.Error, ValueError) as exc:
-            raise StoreError(f"{failure} {self._shown}: {_reason(exc)}") from None
+            raise StoreError(f"{failure} {self.shown}: {_reason(exc)}") from None
 
     def _connection(self, failure: str) -> psycopg.Connection:
         # A connection lost (a server restart, a network cut) fails the operation that met it;
@@ -178,7 +160,7 @@ class PostgresStore(EventStore):
         self._lock_key = _LOCK_SPACE | int(events)
         if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise StoreError(
-                f"store {self._shown} has schema version {row[0]}, newer than this diplosim "
+                f"store {self.shown} has schema version {row[0]}, newer than this diplosim "
                 f"understands ({SCHEMA_VERSION}); upgrade diplosim to read it"
             )
 
@@ -214,7 +196,7 @@ class PostgresStore(EventStore):
                     f"stream {stream!r} was written concurrently; read its version and retry"
                 ) from None
             except psycopg.Error as exc:
-                raise StoreError(f"cannot write to {self._shown}: {_reason(exc)}") from None
+                raise StoreError(f"cannot write to {self.shown}: {_reason(exc)}") from None
         # An event further on could not be encoded. The whole batch is encoded and chained as
         # the shared `append` does, outside the lock, for the error it reports (and its index).
         chain(stream, 0, 0, GENESIS, prepare(events, causes), recorded_at)
@@ -277,7 +259,7 @@ class PostgresStore(EventStore):
             try:
                 return self._connection("cannot read").execute(sql, params).fetchall()
             except psycopg.Error as exc:
-                raise StoreError(f"cannot read {self._shown}: {_reason(exc)}") from None
+                raise StoreError(f"cannot read {self.shown}: {_reason(exc)}") from None
 
     def _page(self, stream, start, types, limit):
         if stream is not None:

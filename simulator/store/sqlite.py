@@ -48,6 +48,7 @@ class SQLiteStore(EventStore):
 
     def __init__(self, path: str, url: str | None = None) -> None:
         self.url = url or f"sqlite:///{path}"
+        self.shown = self.url  # a SQLite URL carries no credential
         # One connection serves every thread; the lock keeps a reader out of another thread's
         # open append transaction (it would see rows that may yet be rolled back).
         self._lock = threading.Lock()
