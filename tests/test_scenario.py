@@ -496,13 +496,15 @@ def test_loading_reads_only_the_files_named_by_extends(tmp_path, monkeypatch):
     write(tmp_path, GOOD.replace("Test", "decoy"), "decoy.toml")
     path = write(tmp_path, CHILD, "child.toml")
     opened = []
-    real = Path.read_bytes
+    from simulator.scenario import load as loader
 
-    def spy(self):
-        opened.append(self.name)
-        return real(self)
+    real = loader.read_whole
 
-    monkeypatch.setattr(Path, "read_bytes", spy)
+    def spy(where, *rest):
+        opened.append(Path(where).name)
+        return real(where, *rest)
+
+    monkeypatch.setattr(loader, "read_whole", spy)
     load_scenario(path)
     assert opened == ["child.toml", "parent.toml"]
 

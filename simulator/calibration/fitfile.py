@@ -23,6 +23,7 @@ from simulator.calibration.estimates import Block, Fit
 from simulator.calibration.priors import prior
 from simulator.dynamics import DEFAULTS, RULES
 from simulator.errors import DiplosimError
+from simulator.inputs import InputError, read_whole
 from simulator.scenario.problems import Locator, render_path
 from simulator.scenario.write import toml_document
 
@@ -98,12 +99,9 @@ def read_fit(path: str | Path) -> Fit:
     """The `Fit` in the fit file at *path*; any problem is one `FitFileError` line."""
     where = str(path)
     try:
-        with open(where, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise FitFileError(f"{where}: cannot read the fit file ({exc.strerror})") from None
-    if len(raw) > MAX_BYTES:
-        raise FitFileError(f"{where}: larger than {MAX_BYTES >> 20} MiB (a fit file expected)")
+        raw = read_whole(where, MAX_BYTES)
+    except InputError as exc:
+        raise FitFileError(f"{exc} (a fit file expected)") from None
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text)

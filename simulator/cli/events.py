@@ -11,6 +11,7 @@ from pathlib import Path
 from simulator import codec
 from simulator.errors import CodecError, DiplosimError, StoreError
 from simulator.events import Event
+from simulator.inputs import InputError, check_regular
 from simulator.store import EventStore, Record, open_store
 
 MAX_REPORTED = 20  # bad lines reported before "... and N more"
@@ -100,9 +101,13 @@ def parse_lines(path: str) -> tuple[list[Event], list[str]]:
 def _lines(path: str) -> Iterator[tuple[int, str | None]]:
     """The numbered lines of *path* as text (None for a line that is not UTF-8)."""
     try:
+        if path != "-":
+            check_regular(path)
         stream = sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115
     except OSError as exc:
         raise CodecError(f"{path}: cannot read ({exc.strerror})") from None
+    except InputError as exc:
+        raise CodecError(str(exc)) from None
     with stream:
         for number, raw in enumerate(stream, start=1):
             try:

@@ -26,6 +26,7 @@ from simulator.events import Event
 from simulator.ingest import acled, gdelt, icews
 from simulator.ingest.actors import ActorsTableError, ActorTable
 from simulator.ingest.mapping import Refused, identity
+from simulator.inputs import InputError, check_regular
 from simulator.store import EventStore
 
 __all__ = [
@@ -115,11 +116,14 @@ def import_file(
     version = store.version(stream)
     summary = Summary(path, fmt, stream)
     try:
+        check_regular(path)
         f = open(path, encoding=encoding, errors="replace", newline="")  # noqa: SIM115
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
     except LookupError:
         raise IngestError(f"unknown encoding {encoding!r}") from None
+    except InputError as exc:
+        raise IngestError(str(exc)) from None
     with f:  # opened apart so that only opening errors become "cannot read"
         rows = _rows(f, layout.DIALECT, path)
         first = next(rows, None)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from simulator.errors import DiplosimError
 from simulator.ingest.countries import normal
+from simulator.inputs import InputError, read_whole
 
 
 class ActorsTableError(DiplosimError):
@@ -63,10 +64,13 @@ class ActorTable:
     def load(cls, path: str) -> ActorTable:
         """The table in the TOML file at *path*; ActorsTableError naming the file if unusable."""
         try:
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
-        except OSError as exc:
-            raise ActorsTableError(f"cannot read actors table {path}: {exc.strerror}") from None
+            data = tomllib.loads(read_whole(path).decode("utf-8"))
+        except InputError as exc:
+            raise ActorsTableError(f"actors table {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ActorsTableError(f"{path}: not UTF-8 (byte {exc.start + 1})") from None
+        except RecursionError:
+            raise ActorsTableError(f"{path}: nested too deeply (valid TOML expected)") from None
         except tomllib.TOMLDecodeError as exc:
             raise ActorsTableError(f"{path}: not valid TOML: {exc}") from None
         unknown = sorted(set(data) - {"actors", "regions"})

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from simulator.errors import ScenarioError
+from simulator.inputs import InputError, read_whole
 from simulator.scenario.problems import Invalid, InvalidScenario, KeyPath, Locator, render_path
 from simulator.scenario.read import read
 from simulator.scenario.value import Scenario
@@ -99,9 +100,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def _read_text(where: str) -> str:
     try:
-        raw = Path(where).read_bytes()
-    except OSError as exc:
-        raise InvalidScenario([f"{where}: cannot read the file ({exc.strerror})"]) from None
+        raw = read_whole(where)
+    except InputError as exc:
+        raise InvalidScenario([str(exc)]) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

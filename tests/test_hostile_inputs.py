@@ -1,0 +1,88 @@
+"""Files that are not regular files are refused before they are opened: a FIFO with no writer
+(which would hang), a device (which would fill memory), a directory. One line naming the file,
+exit 2, no traceback, no hang; every command and every kind of file a user names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("hostile")
+    fifo = folder / "pipe"
+    os.mkfifo(fifo)
+    extends = folder / "extends_fifo.toml"
+    extends.write_text(f'extends = "{fifo}"\n[scenario]\nname = "x"\n', "utf-8")
+    uses = folder / "fit_fifo.toml"
+    uses.write_text(
+        f'extends = "{ROOT / "scenarios" / "transnistria.toml"}"\n[dynamics]\nfrom = "{fifo}"\n',
+        "utf-8",
+    )
+    return {
+        "fifo": fifo,
+        "device": Path("/dev/zero"),
+        "folder": folder,
+        "extends": extends,
+        "fit": uses,
+    }
+
+
+CASES = [
+    (["validate", "{fifo}"], "{fifo}", "FIFO"),
+    (["validate", "{device}"], "{device}", "character device"),
+    (["validate", "{folder}"], "{folder}", "directory"),
+    (["validate", "{extends}"], "{extends}:1: extends", "FIFO"),
+    (["validate", "{fit}"], "dynamics.from", "FIFO"),
+    (["run", "{fifo}"], "{fifo}", "FIFO"),
+    (["events", "append", "{fifo}", "--store", "memory://", "--stream", "x"], "{fifo}", "FIFO"),
+    (
+        ["events", "append", "{device}", "--store", "memory://", "--stream", "x"],
+        "{device}",
+        "device",
+    ),
+    (
+        ["import", "{device}", "--format", "gdelt", "--store", "memory://", "--stream", "x"],
+        "{device}",
+        "device",
+    ),
+    (
+        ["import", "{fifo}", "--format", "acled", "--store", "memory://", "--stream", "x"],
+        "{fifo}",
+        "FIFO",
+    ),
+    (
+        [
+            "import",
+            "{folder}",
+            "--format",
+            "gdelt",
+            "--store",
+            "memory://",
+            "--stream",
+            "x",
+            "--actors",
+            "{fifo}",
+        ],
+        "{fifo}",
+        "FIFO",
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "names", "what"), CASES)
+def test_a_file_that_is_not_a_regular_file_is_refused_at_once(hostile, argv, names, what):
+    fill = {k: str(v) for k, v in hostile.items()}
+    command = [sys.executable, "-m", "simulator", *(a.format(**fill) for a in argv)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2, done
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in lines[0], lines
+    assert names.format(**fill) in lines[0] and what in lines[0], lines[0]
