@@ -25,6 +25,8 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from simulator.scenario.value import MAX_RUNS
+
 SERIES_DTYPE = np.float32  # half the memory of float64; ample for indices and head counts
 MAX_CHUNK = 200
 _EPOCH = date(1970, 1, 1).toordinal()
@@ -336,8 +338,8 @@ def run_ensemble(
     *params* (one `Parameters` a run) gives the runs' parameters instead (what a sensitivity
     design supplies), each run its own set.
     """
-    if type(runs) is not int or runs < 1:
-        raise ValueError(f"runs must be a whole number >= 1 (got {runs!r})")
+    if type(runs) is not int or not 1 <= runs <= MAX_RUNS:
+        raise ValueError(f"runs must be a whole number from 1 to {MAX_RUNS:,} (got {runs!r})")
     if workers is not None and (type(workers) is not int or workers < 1):
         raise ValueError(f"workers must be a whole number >= 1 (got {workers!r})")
     root = SeedRoot.of(seed)
@@ -345,6 +347,7 @@ def run_ensemble(
     cores = workers or os.cpu_count() or 1
     size = chunk_size or max(1, min(MAX_CHUNK, math.ceil(runs / (cores * 8))))
     bounds = [(start, min(start + size, runs)) for start in range(0, runs, size)]
+    cores = min(cores, len(bounds))  # no process without a chunk to run
     writer = _Writer(store, scenario.name) if store is not None else None
     collector = _Collector(runs, len(points))
     if params is not None:

@@ -18,6 +18,7 @@ from rich.table import Table
 from simulator import plots
 from simulator.ensemble import Ensemble
 from simulator.summary import compare, summarize
+from simulator.terminal import cell
 
 
 def format_value(kind: str, value, decimals: int | None = None) -> str:
@@ -146,11 +147,11 @@ def rich_table(table: pd.DataFrame, level: float = 0.95, title: str | None = Non
             "outcome's mean (probability) over parameter sets and the parameters' share of "
             "the outcome's variance (the rest is chance)"
         )
-    out = Table(title=title, caption=caption)
+    out = Table(title=cell(title) if title else None, caption=caption)
     for index, name in enumerate(header):
-        out.add_column(name, justify="left" if index < 2 else "right", overflow="fold")
+        out.add_column(cell(name), justify="left" if index < 2 else "right", overflow="fold")
     for row in rows:
-        out.add_row(*row)
+        out.add_row(*(cell(c) for c in row))
     return out
 
 
@@ -216,7 +217,18 @@ def _results(ensemble: Ensemble) -> pd.DataFrame:
     return frame.reset_index().assign(scenario=ensemble.name)
 
 
+# A text cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
+# injection"): such a cell is written with a leading apostrophe, which spreadsheets hide.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _save_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame = frame.copy()
+    for name in frame.columns:
+        if pd.api.types.is_object_dtype(frame[name]) or pd.api.types.is_string_dtype(frame[name]):
+            frame[name] = frame[name].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v
+            )
     frame.to_csv(path, index=False, date_format="%Y-%m-%d")
     return path
 

@@ -86,3 +86,48 @@ def test_a_file_that_is_not_a_regular_file_is_refused_at_once(hostile, argv, nam
     lines = (done.stdout + done.stderr).strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in lines[0], lines
     assert names.format(**fill) in lines[0] and what in lines[0], lines[0]
+
+
+OPTIONS = [
+    (["run", "scenarios/transnistria.toml", "--runs", "1000000000000"], "--runs", "1,000,000"),
+    (
+        ["run", "scenarios/transnistria.toml", "--runs", "2", "--dask", "not a url"],
+        "--dask",
+        "tcp://",
+    ),
+    (["replay", "scenarios/transnistria.toml", "--plot", "out.xyz"], "--plot", ".png"),
+]
+
+
+@pytest.mark.parametrize(("argv", "option", "what"), OPTIONS)
+def test_an_option_value_is_checked_before_any_work(argv, option, what):
+    command = [sys.executable, "-m", "simulator", *argv]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2, done
+    assert "Traceback" not in done.stderr and not done.stdout.strip(), done
+    last = done.stderr.strip().splitlines()[-1]
+    assert option in last and what in last, last
+
+
+def test_data_text_is_shown_escaped_on_a_terminal_and_not_as_markup():
+    from rich.console import Console
+
+    from simulator.terminal import cell, safe
+
+    assert safe("a\x1b[2Jb\u202etxt") == "a\\u001b[2Jb\\u202etxt"
+    console = Console(record=True, width=80)
+    console.print(cell("[/] [bold]name[/bold]"))
+    assert "[/] [bold]name[/bold]" in console.export_text()
+
+
+def test_a_name_that_a_spreadsheet_would_run_is_written_inert(tmp_path):
+    import pandas as pd
+
+    from simulator.report import _save_csv
+
+    _save_csv(
+        pd.DataFrame({"scenario": ["=HYPERLINK(1)", "plain"], "n": [-1, 2]}), tmp_path / "r.csv"
+    )
+    again = pd.read_csv(tmp_path / "r.csv")
+    assert again["scenario"].tolist() == ["'=HYPERLINK(1)", "plain"]
+    assert again["n"].tolist() == [-1, 2]

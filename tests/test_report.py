@@ -243,7 +243,7 @@ def test_bad_arguments_are_one_line_errors(capsys, tmp_path):
 
     with pytest.raises(SystemExit):
         main(["compare", RECORDED, "--runs", "0"])
-    assert "expected a whole number >= 1" in capsys.readouterr().err
+    assert "expected a whole number from 1 to 1,000,000" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "missing.toml"), "--runs", "2"]) == 2
     assert capsys.readouterr().err.startswith("diplosim: error:")
 

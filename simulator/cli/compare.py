@@ -7,11 +7,13 @@ command: `compare` uses them for several scenarios, `run --runs N` for one.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 from simulator.errors import DiplosimError
+from simulator.scenario.value import MAX_RUNS
 
 DEFAULT_RUNS = 1000
 
@@ -38,7 +40,11 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser) -> None:
     options = [
         (
             "--runs",
-            {"type": _positive, "metavar": "N", "help": "runs per scenario (default: [ensemble])"},
+            {
+                "type": whole_number(1, MAX_RUNS),
+                "metavar": "N",
+                "help": f"runs per scenario, at most {MAX_RUNS:,} (default: [ensemble])",
+            },
         ),
         (
             "--seed",
@@ -59,7 +65,11 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser) -> None:
         ),
         (
             "--dask",
-            {"metavar": "ADDR", "help": "run on Dask: a scheduler address, or 'local'"},
+            {
+                "metavar": "ADDR",
+                "type": _dask_address,
+                "help": "run on Dask: a scheduler address, or 'local'",
+            },
         ),
         ("--store", {"metavar": "URL", "help": "write every run's events to this event store"}),
         (
@@ -82,6 +92,7 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
     from simulator.ensemble import SeedRoot, dask_client, run_ensemble
     from simulator.report import comparison, rich_table, write_report
     from simulator.scenario import load_scenario
+    from simulator.terminal import safe
 
     paths = getattr(args, "scenarios", None) or [args.scenario]
     scenarios = [load_scenario(str(path)) for path in paths]
@@ -122,14 +133,15 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
     console.print(f"{runs:,} runs per scenario, seed {seed}")
     for scenario, ensemble in zip(scenarios, ensembles, strict=True):
         if ensemble.parameters is not None:
-            console.print(uncertainty_note(scenario, ensemble), markup=False)
+            console.print(safe(uncertainty_note(scenario, ensemble)), markup=False)
     out = getattr(args, "out", None)
     if out is not None:
         try:
             written = write_report(ensembles, out, level, wanted)
         except OSError as exc:
             raise DiplosimError(f"cannot write the report to {out}: {exc}") from None
-        console.print(f"wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
+        names = ", ".join(p.name for p in written)
+        console.print(safe(f"wrote {len(written)} files to {out}: {names}"), markup=False)
     return 0
 
 
@@ -149,16 +161,18 @@ def uncertainty_note(scenario, ensemble) -> str:
     )
 
 
-def whole_number(minimum: int):
-    """An argparse `type`: *text* as a whole number >= *minimum*, or a usage error."""
+def whole_number(minimum: int, maximum: int | None = None):
+    """An argparse `type`: *text* as a whole number >= *minimum* (and <= *maximum*), or a
+    usage error."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text) if len(text) <= 30 else minimum - 1
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum} (got {text!r})")
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"from {minimum} to {maximum:,}" if maximum is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {bound} (got {text!r})")
         return value
 
     return parse
@@ -166,6 +180,18 @@ def whole_number(minimum: int):
 
 _positive = whole_number(1)
 seed_argument = whole_number(0)  # a seed: numpy refuses negative ones
+
+
+_DASK = re.compile(r"local|(?:tcp|tls|ws|wss|inproc|ucx)://[\w.\-\[\]:]+|[\w.\-]+:\d{1,5}")
+
+
+def _dask_address(text: str) -> str:
+    """'local', or a scheduler address: tcp://host:port (or another Dask scheme), host:port."""
+    if not _DASK.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"expected 'local' or a scheduler address such as tcp://host:8786 (got {text!r})"
+        )
+    return text
 
 
 def _level(text: str) -> float:

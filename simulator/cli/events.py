@@ -13,6 +13,7 @@ from simulator.errors import CodecError, DiplosimError, StoreError
 from simulator.events import Event
 from simulator.inputs import InputError, check_regular
 from simulator.store import EventStore, Record, open_store
+from simulator.terminal import cell, safe
 
 MAX_REPORTED = 20  # bad lines reported before "... and N more"
 SUMMARY_WIDTH = 60
@@ -186,11 +187,12 @@ def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(*header)
+        table = Table(*(cell(h) for h in header))
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(cell(c) for c in row))
         Console().print(table)
         return
+    header, rows = tuple(safe(h) for h in header), [tuple(safe(c) for c in r) for r in rows]
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
     for row in (header, *rows):
         print(

@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < half_life < float("inf"):
         raise DiplosimError(f"--half-life must be a number of days > 0 (got {half_life:g})")
     pairs = _pairs(scenario, args.pair) if args.plot else []
+    if args.plot:
+        _check_plot_format(args.plot)
     if args.at is not None:
         print("\n".join(state_report(scenario, _day(args.at), half_life)))
     else:
@@ -247,6 +249,19 @@ def store_record(events: Sequence[Event], url: str) -> str:
 
 
 # --- the plot ----------------------------------------------------------------------------------
+
+
+def _check_plot_format(path: str) -> None:
+    """Refuse a --plot file whose suffix matplotlib cannot write, before any work is done."""
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise DiplosimError(
+            f"--plot {path}: cannot write a {suffix or 'suffix-less'} file "
+            f"(a file ending in one of: {', '.join('.' + f for f in sorted(formats))})"
+        )
 
 
 def _pairs(scenario: Scenario, named: list[str] | None) -> list[tuple[str, str]]:

@@ -46,6 +46,10 @@ METRICS = (
     "runaway",
 )
 
+# An ensemble keeps about 3 KB a run in the parent (metrics and monthly series): a million runs
+# is 3 GB. More would not fit the machines this runs on, so it is refused before anything runs.
+MAX_RUNS = 1_000_000
+
 _ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -348,8 +352,11 @@ class Scenario:
         if not isinstance(ensemble, Ensemble):
             found.add(("ensemble",), "not an Ensemble")
         else:
-            if type(ensemble.runs) is not int or ensemble.runs < 1:
-                found.add(("ensemble", "runs"), f"{ensemble.runs!r} (a whole number >= 1 expected)")
+            if type(ensemble.runs) is not int or not 1 <= ensemble.runs <= MAX_RUNS:
+                found.add(
+                    ("ensemble", "runs"),
+                    f"{ensemble.runs!r} (a whole number from 1 to {MAX_RUNS:,} expected)",
+                )
             if type(ensemble.seed) is not int or ensemble.seed < 0:
                 found.add(("ensemble", "seed"), f"{ensemble.seed!r} (a whole number >= 0 expected)")
         for index, name in enumerate(self.outputs):
