@@ -23,6 +23,9 @@ from simulator import cameo
 from simulator.errors import EventError
 
 REGISTRY: dict[str, type[Event]] = {}
+# The largest count of people, troops or deaths an event may carry: ten times the world's
+# population, so no real count is refused and no sum of counts overflows a float's precision.
+MAX_COUNT = 10**11
 
 AID_KINDS = ("food", "fuel", "medical", "shelter", "cash", "mixed", "other")
 
@@ -79,7 +82,13 @@ MILESTONES = (
 
 
 def _fail(inst, attribute, what: str, value) -> None:
-    raise EventError(f"{type(inst).__name__}: '{attribute.name}' must be {what} (got {value!r})")
+    if type(value) is int and abs(value) > MAX_COUNT:
+        # not turned into text: a number of thousands of digits cannot be (int max str digits)
+        shown = f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    else:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    raise EventError(f"{type(inst).__name__}: '{attribute.name}' must be {what} (got {shown})")
 
 
 # The actor checks below run for most fields of every event an import builds, so each is
@@ -117,8 +126,8 @@ def _date(inst, attribute, value) -> None:
 
 
 def _count(inst, attribute, value) -> None:
-    if type(value) is not int or value < 0:
-        _fail(inst, attribute, "a whole number >= 0", value)
+    if type(value) is not int or not 0 <= value <= MAX_COUNT:
+        _fail(inst, attribute, f"a whole number from 0 to {MAX_COUNT:.0e}", value)
 
 
 def _opt_count(inst, attribute, value) -> None:

@@ -152,7 +152,8 @@ def variance_split(values: np.ndarray, sets: np.ndarray) -> Split | None:
     size = (n - float(counts @ counts) / n) / (k - 1)  # the mean set size, for unequal sets
     sigma_b = max(0.0, (between - within) / size)
     total = sigma_b + within
-    if total <= 1e-12 * max(1.0, grand * grand):  # a constant, up to rounding: nothing to split
+    scale = float(np.abs(values).max())
+    if total <= (1e-9 * scale) ** 2:  # a constant, up to rounding: nothing to split
         return Split(1.0, 0.0, grand, grand)
     share = sigma_b / total if total > 0 else 0.0
     # var(grand mean) with clustering is ~ between / n; without it, total / n

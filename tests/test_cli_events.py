@@ -90,7 +90,7 @@ def test_bad_lines_are_reported_by_number_and_nothing_is_written(capsys, url, tm
         f"{bad}:{n}" for n in (2, 3, 5, 6, 7, 8)
     ]
     assert "unknown event type 'Invasion'" in reported[1]
-    assert "'troops' must be a whole number >= 0 (got -1)" in reported[2]
+    assert "'troops' must be a whole number from 0 to 1e+11 (got -1)" in reported[2]
     assert "'occurred_at' must be a date YYYY-MM-DD" in reported[3]
     assert "not valid UTF-8" in reported[5]
     assert reported[-1] == "diplosim: error: nothing appended (6 bad lines)"

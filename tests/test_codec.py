@@ -142,8 +142,14 @@ def offensive_fields(**changes):
         ({"type": "Offensive", "occurred_at": "2023-09-19"}, "missing field 'attacker'"),
         (offensive_fields(occurred_at="19/09/2023"), "'occurred_at' must be a date YYYY-MM-DD"),
         (offensive_fields(occurred_at="2023-W38-2"), "'occurred_at' must be a date YYYY-MM-DD"),
-        (offensive_fields(troops=1.5), "'troops' must be a whole number >= 0 \\(got 1.5\\)"),
-        (offensive_fields(troops="12"), "'troops' must be a whole number >= 0 \\(got '12'\\)"),
+        (
+            offensive_fields(troops=1.5),
+            "'troops' must be a whole number from 0 to 1e\\+11 \\(got 1.5\\)",
+        ),
+        (
+            offensive_fields(troops="12"),
+            "'troops' must be a whole number from 0 to 1e\\+11 \\(got '12'\\)",
+        ),
         (offensive_fields(attacker=5), "'attacker' must be a non-empty actor id"),
         (
             {"type": "Agreement", "occurred_at": "2023-09-19", "parties": "AB", "kind": "peace"},

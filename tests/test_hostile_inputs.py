@@ -131,3 +131,31 @@ def test_a_name_that_a_spreadsheet_would_run_is_written_inert(tmp_path):
     again = pd.read_csv(tmp_path / "r.csv")
     assert again["scenario"].tolist() == ["'=HYPERLINK(1)", "plain"]
     assert again["n"].tolist() == [-1, 2]
+
+
+def test_json_lines_that_nest_deep_or_carry_huge_numbers_are_refused_by_line(tmp_path, capsys):
+    from simulator.cli import main
+
+    event = '{"type": "Offensive", "occurred_at": "2020-01-01", "attacker": "A", "defender": "B", '
+    lines = [
+        "[" * 60_000 + "]" * 60_000,
+        event + '"region": "R", "casualties": ' + "9" * 400 + "}",
+        event + '"region": "R", "casualties": ' + "9" * 5_000 + "}",
+    ]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["events", "append", str(path), "--store", "memory://", "--stream", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"{path}:1: nested too deeply" in err
+    assert f"{path}:2: Offensive: 'casualties' must be a whole number from 0 to 1e+11" in err
+    assert f"{path}:3: not a JSON object" in err
+
+
+@pytest.mark.parametrize("bad", ["\u00b2", "9" * 5_000])
+def test_a_data_row_with_a_unicode_digit_or_a_huge_id_is_refused_and_the_rest_imported(bad):
+    from simulator.ingest.mapping import digits, numeric_key
+
+    assert not digits(bad)
+    assert numeric_key(bad) == bad  # kept as text, never passed to int()
+    assert digits("123") and numeric_key("123") == 123

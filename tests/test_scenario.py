@@ -150,7 +150,8 @@ def test_content_hash_ignores_comments_key_order_and_path(tmp_path):
         ),
         (
             GOOD.replace('defender = "BBB"', 'defender = "BBB"\ncasualties = -3'),
-            "20: events[0].casualties: 'casualties' must be a whole number >= 0 (got -3)",
+            "20: events[0].casualties: 'casualties' must be a whole number from 0 to 1e+11 "
+            "(got -3)",
         ),
         (
             GOOD.replace('attacker = "AAA"', 'attacker = "XYZ"'),
@@ -394,7 +395,8 @@ def test_interventions_drop_insert_and_change_the_schedule(tmp_path):
         ),
         (
             'action = "change"\nmatch = { type = "Offensive" }\nset = { casualties = -1 }',
-            "34: interventions[0].set.casualties: 'casualties' must be a whole number >= 0",
+            "34: interventions[0].set.casualties: 'casualties' must be a whole number "
+            "from 0 to 1e+11",
         ),
         (
             'action = "insert"\n[[interventions.events]]\ntype = "Ceasefire"\n'

@@ -122,6 +122,8 @@ def _parse_line(line: str) -> Event:
         data = json.loads(line)
     except ValueError as exc:
         raise CodecError(f"not a JSON object ({exc})") from None
+    except RecursionError:
+        raise CodecError("nested too deeply (a JSON object of an event expected)") from None
     event = codec.from_dict(data)
     try:
         codec.encode(event)[2].encode("utf-8")

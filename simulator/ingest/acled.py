@@ -17,7 +17,7 @@ from datetime import date, datetime
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import iso3, sanitise
-from simulator.ingest.mapping import Refused, actor_pair, build
+from simulator.ingest.mapping import Refused, actor_pair, build, digits
 
 NAME = "acled"
 DIALECT: dict = {}
@@ -67,7 +67,7 @@ OFFENSIVE_CODE = ev.Offensive.CAMEO
 KEY_COLUMNS = ("event_id_cnty", "event_date", "actor1", "actor2", "fatalities")
 
 _DATE_FORMATS = ("%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d/%m/%Y")
-_FATALITIES = re.compile(r" \((\d+) fatalities\)$")
+_FATALITIES = re.compile(r" \((\d{1,11}) fatalities\)$", re.ASCII)
 _COUNTRY_IN_NAME = re.compile(r"\(([^()]+)\)|\bof ([^()]+?)\s*(?:\(|$)")
 
 
@@ -164,8 +164,8 @@ def converter(
         if code is None:
             raise Refused(f"unknown event_type {kind!r}")
         text = field(f, i_fat)
-        if text and not text.isdigit():
-            raise Refused(f"fatalities must be a whole number >= 0 (got {text!r})")
+        if text and not digits(text, 11):
+            raise Refused(f"fatalities must be a whole number from 0 to 1e+11 (got {text[:20]!r})")
         fatalities = int(text) if text else None
         a1 = actor(f[i_a1].strip())
         a2 = actor(field(f, i_a2))

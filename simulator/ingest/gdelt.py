@@ -15,7 +15,7 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import ISO3, sanitise
-from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, numeric_key
+from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
 NAME = "gdelt"
 DIALECT = {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
@@ -101,7 +101,7 @@ def columns(first: list[str], where: str) -> tuple[dict[str, int], bool]:
 
 
 def _day(text: str) -> date:
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not digits(text):
         raise Refused(f"SQLDATE must be YYYYMMDD (got {text!r})")
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -157,8 +157,10 @@ def converter(
 
     def convert(f: list[str]) -> ev.Event | None:
         raw = f[i_id]
-        if not raw.isdigit():
-            raise Refused(f"GLOBALEVENTID must be a whole number (got {raw!r})")
+        if not digits(raw):
+            raise Refused(
+                f"GLOBALEVENTID must be a whole number of up to 18 digits (got {raw[:20]!r})"
+            )
         key = int(raw)
         if key in known:
             return None

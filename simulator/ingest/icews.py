@@ -15,7 +15,7 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import iso3, sanitise
-from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, numeric_key
+from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
 NAME = "icews"
 DIALECT = {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
@@ -124,7 +124,7 @@ def converter(
         raw = f[i_id].strip()
         if not raw:
             raise Refused("no Event ID")
-        key = int(raw) if raw.isdigit() else raw
+        key = int(raw) if digits(raw) else raw
         if key in known:
             return None
         text = f[i_day].strip()

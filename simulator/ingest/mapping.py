@@ -184,7 +184,13 @@ def identity(event: ev.Event) -> str | None:
     return source.split(" ", 1)[0] if source else None
 
 
+def digits(text: str, limit: int = 18) -> bool:
+    """Whether *text* is a whole number in ASCII digits, at most *limit* of them: `'²'` is a
+    digit to `str.isdigit` but not to `int`, and a 5,000-digit field is no count or id."""
+    return text.isascii() and text.isdigit() and len(text) <= limit
+
+
 def numeric_key(ident: str) -> int | str:
     """How a row identity read back from the store ("gdelt:123" less its prefix) is remembered
     by a format whose identities are numbers: as the number when it is one."""
-    return int(ident) if ident.isdigit() else ident
+    return int(ident) if digits(ident) else ident
