@@ -483,3 +483,17 @@ def test_relations_series_is_the_world_fold_of_the_pair_events(tmp_path, store):
         state = world.state_on(sorted(store.events("gdelt"), key=lambda e: e.occurred_at), day)
         assert value == pytest.approx(state.relations(*pair, day))
     assert series[0] == pytest.approx(-10 * world.decay(3, world.DEFAULT_HALF_LIFE_DAYS))
+
+
+@pytest.mark.parametrize("bad_id", ["1\u00b2", "9" * 5_000])
+def test_a_unicode_digit_or_a_huge_id_refuses_its_row_not_the_file(tmp_path, store, bad_id):
+    good = gdelt_sample(58)
+    bad = gdelt_line(GLOBALEVENTID=bad_id, SQLDATE="20200101", EventCode="190")
+    seen = []
+    summary = import_file(
+        write(tmp_path, "e.csv", [good[0], bad, *good[1:]]), "gdelt", store, "gdelt",
+        on_refused=lambda line, reason: seen.append((line, reason)),
+    )  # fmt: skip
+    assert summary.refused == 1 and seen[0][0] == 2 and "GLOBALEVENTID" in seen[0][1]
+    assert len(seen[0][1]) < 200
+    assert_gdelt_sample(store)
