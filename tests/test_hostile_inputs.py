@@ -159,3 +159,16 @@ def test_a_data_row_with_a_unicode_digit_or_a_huge_id_is_refused_and_the_rest_im
     assert not digits(bad)
     assert numeric_key(bad) == bad  # kept as text, never passed to int()
     assert digits("123") and numeric_key("123") == 123
+
+
+def test_extends_naming_a_file_that_is_no_scenario_says_so_on_the_line_naming_it(tmp_path):
+    from simulator.errors import ScenarioError
+    from simulator.scenario import load_scenario
+
+    path = tmp_path / "child.toml"
+    path.write_text('extends = "/etc/passwd"\n[scenario]\nname = "x"\n', "utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:1: extends: '/etc/passwd' is not a scenario file")
+    assert len(message.splitlines()) == 1

@@ -170,7 +170,11 @@ def _resolve(source: _Source, source_path: str | None, chain: list[Path]) -> _Me
         text = _read_text(where)
     except InvalidScenario as exc:
         raise fail(f"{parent_name!r}: {exc} (a readable scenario file expected)") from None
-    base = _resolve(_Source(where, text, _parse(text, where)), where, seen)
+    try:
+        parsed = _parse(text, where)
+    except InvalidScenario as exc:  # not a scenario: said on the line of the file naming it
+        raise fail(f"{parent_name!r} is not a scenario file: {exc}") from None
+    base = _resolve(_Source(where, text, parsed), where, seen)
     return _merge(base, source, data)
 
 
