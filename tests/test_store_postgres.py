@@ -338,3 +338,29 @@ def test_the_files_of_a_killed_test_run_are_swept_and_a_running_one_kept():
     }
     for root in made.values():
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_an_append_waits_for_a_stopped_writer_s_lock_only_as_long_as_lock_timeout(
+    pg_url_factory,
+):
+    url = pg_url_factory(lock_timeout="300ms")
+    store = open_store(url)
+    store.append("s", [offensive()], expected_version=0)
+    holder = psycopg.connect(url)  # a writer stopped in the middle of its append
+    holder.execute("SELECT pg_advisory_xact_lock(%s)", (store._lock_key,))
+    try:
+        with pytest.raises(StoreError, match="another writer held the append lock"):
+            store.append("s", [offensive()], expected_version=1)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert store.version("s") == 1
+    store.append("s", [offensive()], expected_version=1)  # the lock released: it goes on
+    store.close()
+
+
+def test_a_store_url_without_timeouts_gets_the_defaults(pg_url):
+    store = open_store(pg_url.replace("-clock_timeout", "-cunused"))
+    shown = store._db.execute("SHOW lock_timeout").fetchone()[0]
+    assert shown in ("30s", "30000ms")
+    store.close()

@@ -18,6 +18,7 @@ import contextlib
 import json
 import threading
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -97,6 +98,10 @@ def _unescape(stored: str) -> str:
     return cause if isinstance(cause, str) else stored
 
 
+CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the URL sets connect_timeout
+LOCK_TIMEOUT_MS = 30_000  # how long an append waits for the lock, unless the URL sets it
+
+
 class _Unwritable(Exception):
     """An event of the batch could not be encoded (raised inside the append transaction)."""
 
@@ -129,8 +134,15 @@ class PostgresStore(EventStore):
             raise
 
     def _connect(self, failure: str) -> psycopg.Connection:
+        # Every wait has a limit: the connection (a server that accepts and never answers) and
+        # the append lock (a writer stopped while holding it). A URL that sets either keeps it.
+        given = unquote(self.url)
+        extra = {} if "connect_timeout" in given else {"connect_timeout": CONNECT_TIMEOUT}
         try:
-            return psycopg.connect(self.url, autocommit=True)
+            db = psycopg.connect(self.url, autocommit=True, **extra)
+            if "lock_timeout" not in given:
+                db.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+            return db
         except (psycopg.Error, ValueError) as exc:
             raise StoreError(f"{failure} {self.shown}: {_reason(exc)}") from None
 
@@ -194,6 +206,12 @@ class PostgresStore(EventStore):
                 # The constraint is the last guard, behind the lock: a writer outside diplosim.
                 raise ConcurrencyError(
                     f"stream {stream!r} was written concurrently; read its version and retry"
+                ) from None
+            except pg_errors.LockNotAvailable:
+                raise StoreError(
+                    f"cannot write to {self.shown}: another writer held the append lock for "
+                    f"{LOCK_TIMEOUT_MS / 1000:g} s (set lock_timeout in the URL's options to "
+                    "wait longer, e.g. ?options=-clock_timeout%3D120s)"
                 ) from None
             except psycopg.Error as exc:
                 raise StoreError(f"cannot write to {self.shown}: {_reason(exc)}") from None
