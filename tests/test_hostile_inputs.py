@@ -172,3 +172,38 @@ def test_extends_naming_a_file_that_is_no_scenario_says_so_on_the_line_naming_it
     message = str(caught.value)
     assert message.startswith(f"{path}:1: extends: '/etc/passwd' is not a scenario file")
     assert len(message.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["events", "verify"],
+        ["events", "ls"],
+        ["events", "append", "{jsonl}", "--stream", "x"],
+        ["run", "scenarios/transnistria.toml"],
+    ],
+)
+def test_another_application_s_sqlite_file_is_refused_and_left_as_it_was(tmp_path, command):
+    import hashlib
+    import sqlite3
+
+    path = tmp_path / "theirs.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (name TEXT)")
+        db.execute("INSERT INTO customers VALUES ('ada')")
+    db.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    jsonl = tmp_path / "e.jsonl"
+    jsonl.write_text('{"type": "Ceasefire", "occurred_at": "2020-11-10", "parties": ["A"]}\n')
+    argv = [a.format(jsonl=jsonl) for a in command] + ["--store", f"sqlite:///{path}"]
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done
+    assert "is not a diplosim store" in done.stderr and "Traceback" not in done.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.jsonl", "theirs.db"]  # no -wal

@@ -31,7 +31,7 @@ def open_store(url: str | None = None, create: bool = True) -> EventStore:
         path = url[len("sqlite:///") :]
         if not create and not os.path.isfile(path):
             raise StoreError(f"no store at {url} (file {path} does not exist)")  # no credential
-        return SQLiteStore(path, url)
+        return SQLiteStore(path, url, create=create)
     if url.startswith(("postgresql://", "postgres://")):
         try:
             from simulator.store.postgres import PostgresStore

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from urllib.parse import quote
 
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.store.base import GENESIS, EventStore, chain
@@ -46,24 +47,42 @@ _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 class SQLiteStore(EventStore):
     """An event store in one SQLite file."""
 
-    def __init__(self, path: str, url: str | None = None) -> None:
+    def __init__(self, path: str, url: str | None = None, create: bool = True) -> None:
+        """Open the store in the file *path*; with *create* False (commands that only read) the
+        file is opened read-only and must already be a store: nothing in it is changed."""
         self.url = url or f"sqlite:///{path}"
         self.shown = self.url  # a SQLite URL carries no credential
         # One connection serves every thread; the lock keeps a reader out of another thread's
         # open append transaction (it would see rows that may yet be rolled back).
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            if create:
+                self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            else:
+                target = f"file:{quote(path)}?mode=ro"
+                self._db = sqlite3.connect(
+                    target, uri=True, isolation_level=None, check_same_thread=False
+                )
             self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(_DDL)
-            self._check_schema()
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+            if not {"events", "meta"} <= tables and (tables or not create):
+                self._db.close()
+                raise StoreError(
+                    f"{self.url} is not a diplosim store (a SQLite database without its events "
+                    "and meta tables); nothing in it was changed"
+                )
+            if create:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_DDL)
+            self._check_schema(create)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.url}: {exc}") from None
 
-    def _check_schema(self) -> None:
+    def _check_schema(self, create: bool) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None and not create:
+            raise StoreError(f"{self.url} is not a diplosim store (no schema version)")
         if row is None:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
