@@ -164,3 +164,20 @@ def test_reading_and_decoding_a_long_log_keeps_memory_flat(path):
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peak < 2_000_000  # 10,000 records of ~600 bytes each would take over 6 MB
+
+
+def test_a_full_disk_is_reported_as_such_and_nothing_is_written(tmp_path):
+    from simulator.errors import StoreError
+    from simulator.store import open_store
+    from tests.store_contract import offensive
+
+    store = open_store(f"sqlite:///{tmp_path / 'small.db'}")
+    store.append("s", [offensive()], expected_version=0)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from here
+    big = [offensive() for _ in range(2000)]
+    with pytest.raises(StoreError, match="database or disk is full"):
+        store.append("s", big, expected_version=1)
+    assert store.version("s") == 1
+    assert not store._db.in_transaction
+    store.close()

@@ -119,10 +119,10 @@ class SQLiteStore(EventStore):
             db.executemany(_INSERT, rows)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
-            db.execute("ROLLBACK")
+            _roll_back(db)
             raise StoreError(f"cannot write to {self.url}: {exc}") from None
         except BaseException:
-            db.execute("ROLLBACK")
+            _roll_back(db)
             raise
         return [row[0] for row in rows]
 
@@ -164,3 +164,11 @@ class SQLiteStore(EventStore):
 
     def close(self) -> None:
         self._db.close()
+
+
+def _roll_back(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already: after some errors (a full
+    disk, an I/O error) it has, and a second ROLLBACK would hide the first error behind its
+    own "no transaction is active"."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
