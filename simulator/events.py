@@ -23,6 +23,10 @@ from simulator import cameo
 from simulator.errors import EventError
 
 REGISTRY: dict[str, type[Event]] = {}
+# The days an event may carry: wide enough for any modern conflict and any forecast horizon,
+# narrow enough that day arithmetic (ordinals, series of days) stays small and exact.
+FIRST_DATE = date(1800, 1, 1)
+LAST_DATE = date(2200, 12, 31)
 # The largest count of people, troops or deaths an event may carry: ten times the world's
 # population, so no real count is refused and no sum of counts overflows a float's precision.
 MAX_COUNT = 10**11
@@ -121,8 +125,8 @@ def _actors(minimum: int):
 
 
 def _date(inst, attribute, value) -> None:
-    if type(value) is not date:
-        _fail(inst, attribute, "a date (YYYY-MM-DD)", value)
+    if type(value) is not date or not FIRST_DATE <= value <= LAST_DATE:
+        _fail(inst, attribute, f"a date (YYYY-MM-DD) from {FIRST_DATE} to {LAST_DATE}", value)
 
 
 def _count(inst, attribute, value) -> None:

@@ -207,3 +207,14 @@ def test_another_application_s_sqlite_file_is_refused_and_left_as_it_was(tmp_pat
     assert "is not a diplosim store" in done.stderr and "Traceback" not in done.stderr
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.jsonl", "theirs.db"]  # no -wal
+
+
+def test_an_event_date_outside_the_documented_range_is_refused():
+    from datetime import date
+
+    from simulator import events as ev
+    from simulator.errors import EventError
+
+    with pytest.raises(EventError, match="from 1800-01-01 to 2200-12-31"):
+        ev.Ceasefire(occurred_at=date(9999, 1, 1), parties=("A",))
+    assert ev.Ceasefire(occurred_at=date(1800, 1, 1), parties=("A",)).occurred_at.year == 1800
