@@ -283,9 +283,8 @@ def _sample(problem: _Problem, mean: np.ndarray, cov: np.ndarray, draws: int, se
     start = rng.multivariate_normal(mean, cov, size=walkers, method="eigh")
     sampler = emcee.EnsembleSampler(walkers, k, problem.logpost_many, vectorize=True)
     steps = burn + steps_per_draw * math.ceil(draws / walkers)
-    sampler.run_mcmc(
-        start, steps, rstate0=np.random.RandomState(seed % 2**32).get_state(), progress=False
-    )
+    state = emcee.State(start, random_state=np.random.RandomState(seed % 2**32).get_state())
+    sampler.run_mcmc(state, steps, progress=False)
     chain = sampler.get_chain(discard=burn, thin=steps_per_draw, flat=True)
     return chain[:draws], float(np.mean(sampler.acceptance_fraction))
 
