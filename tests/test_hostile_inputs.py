@@ -218,3 +218,29 @@ def test_an_event_date_outside_the_documented_range_is_refused():
     with pytest.raises(EventError, match="from 1800-01-01 to 2200-12-31"):
         ev.Ceasefire(occurred_at=date(9999, 1, 1), parties=("A",))
     assert ev.Ceasefire(occurred_at=date(1800, 1, 1), parties=("A",)).occurred_at.year == 1800
+
+
+def test_a_long_listing_is_printed_a_block_at_a_time_whole_and_in_order(monkeypatch, capsys):
+    from simulator.cli import events as command
+
+    monkeypatch.setattr(command, "BLOCK", 3)
+    pulled = []
+
+    def rows():
+        for i in range(10):
+            pulled.append(i)
+            yield (str(i), "x" * i)
+
+    printed_before_end = []
+    real_print = print
+
+    def spy(*args, **kwargs):
+        printed_before_end.append(len(pulled))
+        real_print(*args, **kwargs)
+
+    monkeypatch.setattr("builtins.print", spy)
+    command._print_table(("n", "text"), rows())
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["n", "text"] and len(lines) == 11
+    assert [line.split()[0] for line in lines[1:]] == [str(i) for i in range(10)]
+    assert printed_before_end[0] <= 4  # the first rows were printed before the rest was read

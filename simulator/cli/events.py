@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 from simulator import codec
@@ -142,14 +143,10 @@ def run_ls(args: argparse.Namespace) -> int:
     if args.stream is None:
         header = ("position", "stream", "version", "date", "type", "actors", "summary")
     with _open(args.store) as store:
-        rows = []
-        more = False
-        for record in _selected(store, args.stream, args.types):
-            if args.limit and len(rows) == args.limit:
-                more = True
-                break
-            rows.append(_row(record, with_stream=args.stream is None))
-    _print_table(header, rows)
+        records = iter(_selected(store, args.stream, args.types))
+        shown = islice(records, args.limit) if args.limit else records
+        _print_table(header, (_row(r, with_stream=args.stream is None) for r in shown))
+        more = bool(args.limit) and next(records, None) is not None
     if more:
         print(f"(first {args.limit} shown; --limit 0 lists all)", file=sys.stderr)
     return 0
@@ -184,22 +181,36 @@ def summary(event: Event) -> str:
     return text if len(text) <= SUMMARY_WIDTH else text[: SUMMARY_WIDTH - 3] + "..."
 
 
-def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    if sys.stdout.isatty():
+# Rows are printed a block at a time, so listing a log of any length holds one block in memory;
+# a log of one block on a terminal gets a rich table, anything else aligned columns whose
+# widths grow from block to block.
+BLOCK = 1000
+
+
+def _print_table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
+    rows = iter(rows)
+    block = list(islice(rows, BLOCK))
+    following = list(islice(rows, 1))
+    if sys.stdout.isatty() and not following:
         from rich.console import Console
         from rich.table import Table
 
         table = Table(*(cell(h) for h in header))
-        for row in rows:
+        for row in block:
             table.add_row(*(cell(c) for c in row))
         Console().print(table)
         return
-    header, rows = tuple(safe(h) for h in header), [tuple(safe(c) for c in r) for r in rows]
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-    for row in (header, *rows):
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    header = tuple(safe(h) for h in header)
+    widths = [len(h) for h in header]
+    first = True
+    while block:
+        block = [tuple(safe(c) for c in r) for r in block]
+        widths = [max(w, *(len(r[i]) for r in block)) for i, w in enumerate(widths)]
+        for row in (header, *block) if first else block:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        first = False
+        block = following + list(islice(rows, BLOCK - len(following)))
+        following = []
 
 
 # --- verify and export --------------------------------------------------------------------------
