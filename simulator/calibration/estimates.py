@@ -5,7 +5,9 @@ the priors, with the half-life the fit chose and the log-likelihoods it reached.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import attrs
 import numpy as np
@@ -57,12 +59,8 @@ class Fit:
     def values(self, case: str | None = None) -> dict[str, float]:
         """The estimates as parameter values: the shared ones, and *case*'s freed copies in
         place of the shared values they free."""
-        out = {}
-        for name, (z, _) in self.unconstrained().items():
-            owner, _, plain = name.rpartition(":")
-            if owner == (case or "") or (not owner and plain not in out):
-                out[plain] = float(prior(plain).bound(z))
-        return out
+        found = case_values({n: z for n, (z, _) in self.unconstrained().items()}, case)
+        return {name: float(value) for name, value in found.items()}
 
     def parameters(self, case: str | None = None) -> Parameters:
         return Parameters(
@@ -70,3 +68,14 @@ class Fit:
             recheck_days=self.recheck_days,
             values=self.values(case),
         )
+
+
+def case_values(z: Mapping[str, Any], case: str | None) -> dict[str, Any]:
+    """Unconstrained values by fitted name (numbers or arrays of draws) as parameter values of
+    *case*: the shared ones, its own freed copies (`<case>:<name>`) in their place."""
+    out: dict[str, Any] = {}
+    for name, value in z.items():
+        owner, _, plain = name.rpartition(":")
+        if owner == (case or "") or (not owner and plain not in out):
+            out[plain] = prior(plain).bound(value)
+    return out

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -23,8 +22,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from simulator.calibration.estimates import Fit
-from simulator.calibration.priors import prior
+from simulator.calibration.estimates import Fit, case_values
 from simulator.dynamics import DEFAULTS, Parameters
 
 KINDS = {
@@ -223,17 +221,7 @@ class Uncertainties:
                 draws = block.mean[drawn] + normal @ _root(covariance).T
                 for j, place in enumerate(drawn):
                     z[block.names[place]] = draws[:, j]
-        return _bound(z, case)
-
-
-def _bound(z: Mapping[str, np.ndarray], case: str | None) -> dict[str, np.ndarray]:
-    """Unconstrained draws by fitted name as parameter values, *case*'s copies winning."""
-    out: dict[str, np.ndarray] = {}
-    for name, values in z.items():
-        owner, _, plain = name.rpartition(":")
-        if owner == (case or "") or (not owner and plain not in out):
-            out[plain] = np.asarray(prior(plain).bound(values), dtype=float)
-    return out
+        return {n: np.asarray(v, dtype=float) for n, v in case_values(z, case).items()}
 
 
 def _root(covariance: np.ndarray) -> np.ndarray:
