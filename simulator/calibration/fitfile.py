@@ -10,7 +10,9 @@ draws when sampled): what `read_fit` builds the `Fit` back from. Floats are writ
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -96,8 +98,19 @@ def write_fit(fit: Fit, path: str | Path) -> None:
 
 
 def read_fit(path: str | Path) -> Fit:
-    """The `Fit` in the fit file at *path*; any problem is one `FitFileError` line."""
-    where = str(path)
+    """The `Fit` in the fit file at *path*; any problem is one `FitFileError` line. A file
+    read before and unchanged since (same size and modification time) is not read again: a
+    scenario names its fit twice (`[dynamics]` and `[uncertainties]`), and every alternative
+    of a case names its case's."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return _read_fit(str(path), None)  # _read_fit says why, in one line
+    return _read_fit(str(path), (found.st_size, found.st_mtime_ns, found.st_ino))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_fit(where: str, stamp: tuple[int, int, int] | None) -> Fit:
     try:
         raw = read_whole(where, MAX_BYTES)
     except InputError as exc:
