@@ -40,8 +40,9 @@ def check_regular(path: str | Path) -> None:
             raise InputError(f"{path}: is {kind}, not a regular file (a file expected)")
 
 
-def read_whole(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
-    """The bytes of the regular file *path*, refused past *limit* bytes."""
+def read_whole(path: str | Path, limit: int = MAX_TEXT_BYTES, raise_by: str = "") -> bytes:
+    """The bytes of the regular file *path*, refused past *limit* bytes (*raise_by*: the option
+    that raises the limit, named in the message)."""
     check_regular(path)
     try:
         with open(path, "rb") as handle:
@@ -49,5 +50,6 @@ def read_whole(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
     if len(raw) > limit:
-        raise InputError(f"{path}: larger than {limit >> 20} MiB (a smaller file expected)")
+        more = f", or {raise_by} to read it" if raise_by else ""
+        raise InputError(f"{path}: larger than {limit:,} bytes (a smaller file expected{more})")
     return raw

@@ -187,6 +187,31 @@ class StoreContract:
             assert store.append("a", [offensive(2)], expected_version=1) == [1]
             assert store.verify().ok
 
+    def test_a_long_batch_from_a_generator_is_read_lazily_and_written_whole_or_not_at_all(self):
+        from simulator.store.base import SLICE
+
+        drawn = []
+
+        def lazily(count: int, bad_at: int | None = None):
+            for index in range(count):
+                drawn.append(index)
+                if index == bad_at:
+                    yield events.Statement(
+                        occurred_at=date(2020, 1, 1), speaker="AAA", kind="comment", text="\ud800"
+                    )
+                else:
+                    yield offensive(1 + index % 28)
+
+        with self.opened() as store:
+            bad_at = 2 * SLICE + 7  # in the third slice: two are written before it fails
+            with pytest.raises(StoreError, match=f"event {bad_at}: text is not valid Unicode"):
+                store.append("a", lazily(3 * SLICE, bad_at))
+            assert store.version("a") == 0 and list(store.read_all()) == []
+            drawn.clear()
+            positions = store.append("a", lazily(2 * SLICE + 3), expected_version=0)
+            assert positions == list(range(2 * SLICE + 3)) and len(drawn) == 2 * SLICE + 3
+            assert store.version("a") == 2 * SLICE + 3 and store.verify().ok
+
     def test_bad_arguments_are_refused_with_a_store_error(self):
         with self.opened() as store:
             for stream in ("", "x" * 201, "a\x00b", 5):

@@ -42,7 +42,7 @@ by = 2024-06-30
 def asked(tmp_path_factory):
     path = tmp_path_factory.mktemp("bt") / "nk.toml"
     path.write_text(f'extends = "{RECORDED}"\n[scenario]\nname = "asked"\n' + QUESTIONS, "utf-8")
-    return load_scenario(path)
+    return load_scenario(path, extends_root=RECORDED.parent)
 
 
 def test_a_decisive_later_event_leaves_an_earlier_forecast_unchanged(asked):

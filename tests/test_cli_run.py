@@ -47,7 +47,7 @@ def test_a_bad_rule_parameter_is_one_line_and_exit_2(tmp_path, capsys):
         f'extends = "{RECORDED}"\n[dynamics.attack]\nbase = -3.0\nhostil = 1.0\n',
         encoding="utf-8",
     )
-    assert main(["run", str(bad)]) == 2
+    assert main(["run", str(bad), "--extends-root", str(Path(RECORDED).parent)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "dynamics.attack.hostil" in err and "hostile" in err
 

@@ -4,6 +4,7 @@ exit 2, no traceback, no hang; every command and every kind of file a user names
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,7 +41,7 @@ CASES = [
     (["validate", "{device}"], "{device}", "character device"),
     (["validate", "{folder}"], "{folder}", "directory"),
     (["validate", "{extends}"], "{extends}:1: extends", "FIFO"),
-    (["validate", "{fit}"], "dynamics.from", "FIFO"),
+    (["validate", "{fit}", "--extends-root", str(ROOT)], "dynamics.from", "FIFO"),
     (["run", "{fifo}"], "{fifo}", "FIFO"),
     (["events", "append", "{fifo}", "--store", "memory://", "--stream", "x"], "{fifo}", "FIFO"),
     (
@@ -165,13 +166,64 @@ def test_extends_naming_a_file_that_is_no_scenario_says_so_on_the_line_naming_it
     from simulator.errors import ScenarioError
     from simulator.scenario import load_scenario
 
+    (tmp_path / "notes.txt").write_text("root:x:0:0:root:/root:/bin/bash\n", "utf-8")
     path = tmp_path / "child.toml"
-    path.write_text('extends = "/etc/passwd"\n[scenario]\nname = "x"\n', "utf-8")
+    path.write_text('extends = "notes.txt"\n[scenario]\nname = "x"\n', "utf-8")
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}:1: extends: '/etc/passwd' is not a scenario file")
+    assert message.startswith(f"{path}:1: extends: 'notes.txt' is not a scenario file")
     assert len(message.splitlines()) == 1
+
+
+@pytest.mark.parametrize("named", ["/etc/passwd", "../outside.toml", "inner/../../outside.toml"])
+def test_extends_out_of_the_scenario_folder_is_refused_on_its_line_unread(tmp_path, named):
+    from simulator.errors import ScenarioError
+    from simulator.scenario import load_scenario
+
+    (tmp_path / "outside.toml").write_bytes((ROOT / "scenarios" / "kosovo.toml").read_bytes())
+    (tmp_path / "fits").mkdir()
+    fit = ROOT / "scenarios" / "fits" / "recorded.toml"
+    (tmp_path / "fits" / "recorded.toml").write_bytes(fit.read_bytes())
+    folder = tmp_path / "here"
+    (folder / "inner").mkdir(parents=True)
+    path = folder / "child.toml"
+    path.write_text(f'# a child\n\n\nextends = "{named}"\n', "utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:4: extends: {named!r} is outside {folder}")
+    assert "--extends-root" in message and len(message.splitlines()) == 1
+    if not named.startswith("/"):  # the user names the folder: then it is read
+        assert load_scenario(path, extends_root=tmp_path).name == "Kosovo 1998-2024"
+
+
+def test_extends_through_a_link_out_of_the_folder_is_refused(tmp_path):
+    from simulator.errors import ScenarioError
+    from simulator.scenario import load_scenario
+
+    folder = tmp_path / "here"
+    folder.mkdir()
+    (folder / "parent.toml").symlink_to(ROOT / "scenarios" / "kosovo.toml")
+    path = folder / "child.toml"
+    path.write_text('extends = "parent.toml"\n', "utf-8")
+    with pytest.raises(ScenarioError, match="is outside"):
+        load_scenario(path)
+
+
+def _diplosim(argv: list[str]) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "simulator", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def test_the_command_line_names_a_folder_extends_may_reach(tmp_path):
+    path = tmp_path / "child.toml"
+    path.write_text(f'extends = "{ROOT / "scenarios" / "kosovo.toml"}"\n', "utf-8")
+    refused = _diplosim(["validate", str(path)])
+    assert refused.returncode == 2 and "is outside" in refused.stderr
+    assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
+    allowed = _diplosim(["validate", str(path), "--extends-root", str(ROOT / "scenarios")])
+    assert allowed.returncode == 0, allowed.stderr
 
 
 @pytest.mark.parametrize(
@@ -244,3 +296,57 @@ def test_a_long_listing_is_printed_a_block_at_a_time_whole_and_in_order(monkeypa
     assert lines[0].split() == ["n", "text"] and len(lines) == 11
     assert [line.split()[0] for line in lines[1:]] == [str(i) for i in range(10)]
     assert printed_before_end[0] <= 4  # the first rows were printed before the rest was read
+
+
+def _event_line(day: int) -> str:
+    fields = {"type": "Offensive", "occurred_at": f"2020-01-{1 + day % 28:02d}"}
+    fields |= {"attacker": "AAA", "defender": "BBB", "region": "R", "troops": day}
+    return json.dumps(fields)
+
+
+def test_a_line_longer_than_the_limit_is_refused_by_number_and_never_held(tmp_path, capsys):
+    from simulator.cli import main
+
+    path = tmp_path / "long.jsonl"
+    text = "x" * (3 * 2**20)
+    long_line = '{"type": "Statement", "occurred_at": "2020-01-01", "speaker": "AAA", '
+    long_line += f'"kind": "comment", "text": "{text}"}}'
+    path.write_text(f"{_event_line(1)}\n{long_line}\n{_event_line(2)}\n", "utf-8")
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert main(["events", "append", str(path), "--store", url, "--stream", "h"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{path}:2: longer than 1,048,576 bytes (one event a line expected)"
+    assert err[-1] == "diplosim: error: nothing appended (1 bad lines)"
+    argv = ["events", "append", str(path), "--store", url, "--stream", "h", "--max-size", "4"]
+    assert main(argv) == 0
+    assert "appended 3 events" in capsys.readouterr().out
+
+
+def test_a_scenario_past_the_size_limit_names_the_option_that_raises_it(tmp_path):
+    scenario = ROOT / "scenarios" / "transnistria.toml"
+    refused = _diplosim(["validate", str(scenario), "--max-size", "0.01"])
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1
+    assert "larger than 10,485 bytes" in refused.stderr and "--max-size MIB" in refused.stderr
+    assert _diplosim(["validate", str(scenario), "--max-size", "8"]).returncode == 0
+    nonsense = _diplosim(["validate", str(scenario), "--max-size", "nan"])
+    assert nonsense.returncode == 2 and "expected a size in MiB" in nonsense.stderr
+
+
+def test_appending_a_long_file_holds_one_slice_not_the_file(tmp_path):
+    """Peak memory of `events append` grows by a few bytes a line (the positions it returns),
+    not by the events: it was 889 bytes a line (889 MB for a million) when the file was held."""
+    import tracemalloc
+
+    from simulator.cli import main
+
+    peaks = []
+    for count in (10_000, 50_000):
+        path = tmp_path / f"{count}.jsonl"
+        path.write_text("".join(_event_line(i) + "\n" for i in range(count)), "utf-8")
+        url = f"sqlite:///{tmp_path / f'{count}.db'}"
+        tracemalloc.start()
+        assert main(["events", "append", str(path), "--store", url, "--stream", "h"]) == 0
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    per_line = (peaks[1] - peaks[0]) / 40_000
+    assert per_line < 60, peaks

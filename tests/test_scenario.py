@@ -502,9 +502,9 @@ def test_loading_reads_only_the_files_named_by_extends(tmp_path, monkeypatch):
 
     real = loader.read_whole
 
-    def spy(where, *rest):
+    def spy(where, *rest, **named):
         opened.append(Path(where).name)
-        return real(where, *rest)
+        return real(where, *rest, **named)
 
     monkeypatch.setattr(loader, "read_whole", spy)
     load_scenario(path)

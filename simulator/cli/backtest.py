@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from simulator.cli.compare import seed_argument, whole_number
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError
 
 
@@ -17,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "backtest", help="score forecasts at past origins against the record, beside baselines"
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="a recorded case with [[questions]]")
+    add_scenario_options(parser)
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--origins", type=_dates, help="origins, e.g. 2021-06-01,2022-06-01")
     when.add_argument("--every", type=_months, help="an origin every N months, e.g. 6M")
@@ -57,10 +59,9 @@ def _paths(text: str) -> list[str]:
 
 def handle(args: argparse.Namespace) -> int:
     from simulator.backtest import backtest, every, write
-    from simulator.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    pool = [load_scenario(path) for path in args.pool]
+    scenario = scenario_from(args, args.scenario)
+    pool = [scenario_from(args, path) for path in args.pool]
     origins = args.origins if args.origins is not None else every(scenario, args.every)
     if not origins:
         raise DiplosimError(f"{args.scenario}: no origin inside the record")

@@ -12,6 +12,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError
 from simulator.scenario.value import MAX_RUNS
 
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML files")
+    add_scenario_options(parser)
     add_ensemble_arguments(parser)
     parser.set_defaults(handler=run_ensemble_command)
 
@@ -91,11 +93,10 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
 
     from simulator.ensemble import SeedRoot, dask_client, run_ensemble
     from simulator.report import comparison, rich_table, write_report
-    from simulator.scenario import load_scenario
     from simulator.terminal import safe
 
     paths = getattr(args, "scenarios", None) or [args.scenario]
-    scenarios = [load_scenario(str(path)) for path in paths]
+    scenarios = [scenario_from(args, str(path)) for path in paths]
     # the first scenario's [ensemble] table gives what the command line does not
     settings = getattr(scenarios[0], "ensemble", None)
     runs = getattr(args, "runs", None) or getattr(settings, "runs", None) or DEFAULT_RUNS

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from simulator.cli.compare import seed_argument, whole_number
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError
 
 WEAK = 0.05  # a restriction whose quasi-p-values are all above this is called weak
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    add_scenario_options(parser)
     parser.add_argument(
         "--outcome", required=True, metavar="NAME", help="a yes/no or date metric, or a number"
     )
@@ -60,9 +62,8 @@ def _number(text: str) -> float:
 
 def handle(args: argparse.Namespace) -> int:
     from simulator.calibration import discovery
-    from simulator.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = scenario_from(args, args.scenario)
     if not 0.0 < args.threshold <= 1.0:
         raise DiplosimError(f"--threshold: expected a density in (0, 1] (got {args.threshold:g})")
     discovery.check(scenario, args.outcome, args.above, args.threshold)

@@ -7,12 +7,12 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from pathlib import Path
 
 from simulator import codec
-from simulator.errors import CodecError, DiplosimError, StoreError
+from simulator.cli.options import mebibytes
+from simulator.errors import StoreError
 from simulator.events import Event
-from simulator.inputs import InputError, check_regular
+from simulator.jsonlines import MAX_LINE_BYTES, EventLines
 from simulator.store import EventStore, Record, open_store
 from simulator.terminal import cell, safe
 
@@ -35,6 +35,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--expected-version",
         type=int,
         help="fail unless the stream holds exactly this many events (0: a new stream)",
+    )
+    append.add_argument(
+        "--max-size",
+        type=mebibytes,
+        default=MAX_LINE_BYTES,
+        metavar="MIB",
+        help=f"the longest line (one event) accepted, in MiB (default {MAX_LINE_BYTES >> 20})",
     )
     append.set_defaults(handler=run_append)
 
@@ -65,72 +72,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_append(args: argparse.Namespace) -> int:
-    parsed, errors = parse_lines(args.file)
-    if errors:
-        for message in errors[:MAX_REPORTED]:
-            print(message, file=sys.stderr)
-        if len(errors) > MAX_REPORTED:
-            print(f"... and {len(errors) - MAX_REPORTED} more bad lines", file=sys.stderr)
-        print(f"diplosim: error: nothing appended ({len(errors)} bad lines)", file=sys.stderr)
-        return 2
-    with _open(args.store, must_exist=False) as store:
-        positions = store.append(args.stream, parsed, expected_version=args.expected_version)
+    with EventLines(args.file, args.max_size) as lines:
+        found = lines.check(keep=MAX_REPORTED)
+        if found.bad:
+            for message in found.messages:
+                print(message, file=sys.stderr)
+            if found.bad > len(found.messages):
+                print(f"... and {found.bad - len(found.messages)} more bad lines", file=sys.stderr)
+            print(f"diplosim: error: nothing appended ({found.bad} bad lines)", file=sys.stderr)
+            return 2
+        with _open(args.store, must_exist=False) as store:
+            positions = store.append(
+                args.stream, lines.events(), expected_version=args.expected_version
+            )
     if positions:
         where = f"positions {positions[0]}..{positions[-1]}"
         print(f"appended {len(positions)} events to {args.stream!r} at {where}")
     else:
         print(f"nothing to append: {args.file} holds no events")
     return 0
-
-
-def parse_lines(path: str) -> tuple[list[Event], list[str]]:
-    """The events of the JSON Lines file at *path*, and a `file:line: message` per bad line."""
-    parsed: list[Event] = []
-    errors: list[str] = []
-    name = "<stdin>" if path == "-" else path
-    for number, line in _lines(path):
-        if line is not None and not line.strip():
-            continue
-        try:
-            if line is None:
-                raise CodecError("not valid UTF-8 text")
-            parsed.append(_parse_line(line))
-        except DiplosimError as exc:
-            errors.append(f"{name}:{number}: {exc}")
-    return parsed, errors
-
-
-def _lines(path: str) -> Iterator[tuple[int, str | None]]:
-    """The numbered lines of *path* as text (None for a line that is not UTF-8)."""
-    try:
-        if path != "-":
-            check_regular(path)
-        stream = sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115
-    except OSError as exc:
-        raise CodecError(f"{path}: cannot read ({exc.strerror})") from None
-    except InputError as exc:
-        raise CodecError(str(exc)) from None
-    with stream:
-        for number, raw in enumerate(stream, start=1):
-            try:
-                yield number, raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield number, None
-
-
-def _parse_line(line: str) -> Event:
-    try:
-        data = json.loads(line)
-    except ValueError as exc:
-        raise CodecError(f"not a JSON object ({exc})") from None
-    except RecursionError:
-        raise CodecError("nested too deeply (a JSON object of an event expected)") from None
-    event = codec.from_dict(data)
-    try:
-        codec.encode(event)[2].encode("utf-8")
-    except UnicodeEncodeError:
-        raise CodecError("text is not valid Unicode (a lone surrogate escape)") from None
-    return event
 
 
 # --- ls ---------------------------------------------------------------------------------------

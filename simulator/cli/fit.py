@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.cli.relations import day_argument
 
 
@@ -13,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "fit", help="fit the dynamics to recorded logs (pooled over the scenarios given)"
     )
     parser.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario files (TOML)")
+    add_scenario_options(parser)
     parser.add_argument("--out", required=True, help="the fit file to write (TOML)")
     parser.add_argument(
         "--until",
@@ -46,9 +48,8 @@ def _draws(text: str) -> int:
 def handle(args: argparse.Namespace) -> int:
     from simulator.calibration.fit import fit
     from simulator.calibration.fitfile import write_fit
-    from simulator.scenario import load_scenario
 
-    scenarios = [load_scenario(path) for path in args.scenarios]
+    scenarios = [scenario_from(args, path) for path in args.scenarios]
     found = fit(scenarios, until=args.until, posterior=args.posterior, seed=args.seed)
     write_fit(found, args.out)
     print(describe(found, every=args.all))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.cli.relations import day_argument
 from simulator.errors import ScenarioError
-from simulator.scenario import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "likelihood", help="the log-likelihood of the record under the dynamics, by rule"
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    add_scenario_options(parser)
     parser.add_argument(
         "--since",
         type=day_argument,
@@ -27,7 +28,7 @@ def likelihood(args: argparse.Namespace) -> int:
     """Print the table of rules; exit 1 when the record is impossible under the model."""
     from simulator.likelihood import log_likelihood
 
-    scenario = load_scenario(args.scenario)
+    scenario = scenario_from(args, args.scenario)
     since = args.since or scenario.start
     if not scenario.start <= since <= scenario.horizon:
         raise ScenarioError(

@@ -10,10 +10,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from simulator import world
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError
 from simulator.events import Event
 from simulator.redaction import redact_url
-from simulator.scenario import Scenario, load_scenario
+from simulator.scenario import Scenario
 from simulator.store import open_store
 
 STREAM = "history"
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "replay", help="replay a scenario's recorded events: the changes, or the state on a day"
     )
     parser.add_argument("scenario", help="scenario file (TOML)")
+    add_scenario_options(parser)
     parser.add_argument("--at", metavar="DATE", help="show the state on DATE (YYYY-MM-DD)")
     parser.add_argument(
         "--store", metavar="URL", help=f"also write the record to stream {STREAM!r} of this store"
@@ -47,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario)
+    scenario = scenario_from(args, args.scenario)
     half_life = args.half_life
     if not 0 < half_life < float("inf"):
         raise DiplosimError(f"--half-life must be a number of days > 0 (got {half_life:g})")

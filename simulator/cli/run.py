@@ -10,16 +10,17 @@ from typing import TextIO
 
 from simulator import codec
 from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command, seed_argument
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.engine import Run, simulate
 from simulator.errors import DiplosimError, StoreError
 from simulator.redaction import redact_url
-from simulator.scenario import load_scenario
 from simulator.store import open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run", help="simulate a scenario from its branch point")
     parser.add_argument("scenario", help="scenario file (TOML)")
+    add_scenario_options(parser)
     parser.add_argument(
         "--seed",
         type=seed_argument,
@@ -39,7 +40,7 @@ def handle(args: argparse.Namespace) -> int:
         if args.events:
             raise DiplosimError("--events shows one path: use it without --runs")
         return run_ensemble_command(args)
-    scenario = load_scenario(args.scenario)
+    scenario = scenario_from(args, args.scenario)
     run = simulate(scenario, scenario.ensemble.seed if args.seed is None else args.seed)
     if args.events:
         write_events(run)

@@ -6,14 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.dynamics import Parameters
 from simulator.errors import ScenarioError
-from simulator.scenario import Scenario, load_scenario
+from simulator.scenario import Scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("scenarios", help="list the scenarios of a folder and what they change")
     parser.add_argument("folder", nargs="?", default="scenarios", metavar="DIR")
+    add_scenario_options(parser)
     parser.set_defaults(handler=scenarios)
 
 
@@ -36,7 +38,7 @@ def scenarios(args: argparse.Namespace) -> int:
     rows, failed = [], False
     for path in files:
         try:
-            rows.append((path.name, load_scenario(path)))
+            rows.append((path.name, scenario_from(args, path)))
         except ScenarioError as exc:
             failed = True
             print(str(exc).splitlines()[0], file=sys.stderr)

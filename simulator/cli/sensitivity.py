@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simulator.cli.compare import seed_argument, whole_number
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError
 
 DEFAULT_SAMPLES = {"sobol": 128, "morris": 20}
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    add_scenario_options(parser)
     parser.add_argument("--method", default="sobol", help="sobol (default) or morris")
     parser.add_argument(
         "--samples",
@@ -56,9 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from simulator.calibration import sensitivity
-    from simulator.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = scenario_from(args, args.scenario)
     spec = sensitivity.problem(scenario)  # refuses a scenario with nothing to vary
     method = args.method
     samples = args.samples or DEFAULT_SAMPLES.get(method, 2)

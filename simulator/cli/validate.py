@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import ScenarioError
-from simulator.scenario import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("validate", help="check scenario files: ok, or one line per problem")
     parser.add_argument("files", nargs="+", metavar="FILE", help="scenario files (TOML)")
+    add_scenario_options(parser)
     parser.set_defaults(handler=validate)
 
 
@@ -20,7 +21,7 @@ def validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            scenario = load_scenario(name)
+            scenario = scenario_from(args, name)
         except ScenarioError as exc:
             failed = True
             for line in getattr(exc, "problems", None) or str(exc).splitlines():

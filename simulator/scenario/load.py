@@ -2,10 +2,13 @@
 
 Loading only parses data (`tomllib`); nothing in a file is ever executed, and the only files
 read are the one asked for and those its `extends` chain names (relative to the file naming
-them). A child inherits its parent's tables: its `[scenario]`, `[branch]`, `[actors]`,
-`[regions]`, `[dynamics]`, `[ensemble]` and `[outputs]` keys override the parent's one by one,
-its `[[events]]` join the parent's record by date (after the parent's events of the same day)
-and its `[[interventions]]` follow the parent's.
+them), and those only under the asked file's folder tree or a folder the caller names
+(`extends_root`): a scenario from elsewhere cannot make the program read `/etc/passwd`.
+
+A child inherits its parent's tables: its `[scenario]`, `[branch]`, `[actors]`, `[regions]`,
+`[dynamics]`, `[ensemble]` and `[outputs]` keys override the parent's one by one, its
+`[[events]]` join the parent's record by date (after the parent's events of the same day) and
+its `[[interventions]]` follow the parent's.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import attrs
 
 from simulator.errors import ScenarioError
-from simulator.inputs import InputError, read_whole
+from simulator.inputs import MAX_TEXT_BYTES, InputError, read_whole
 from simulator.scenario.problems import Invalid, InvalidScenario, KeyPath, Locator, render_path
 from simulator.scenario.read import read
 from simulator.scenario.value import Scenario
@@ -75,12 +78,21 @@ def _holds(data: Any, path: KeyPath) -> bool:
     return bool(path)
 
 
-def parse_scenario(text: str, source_path: str | None = None) -> Scenario:
+def parse_scenario(
+    text: str,
+    source_path: str | None = None,
+    extends_root: str | Path | None = None,
+    max_bytes: int = MAX_TEXT_BYTES,
+) -> Scenario:
     """The scenario written as TOML *text*; errors name *source_path* (or `<scenario>`), and
-    `extends` is read relative to it."""
+    `extends` is read relative to it, reaching only files under its folder tree or under
+    *extends_root*, each of at most *max_bytes*."""
     where = source_path or "<scenario>"
     source = _Source(where, text, _parse(text, where))
-    merged = _resolve(source, source_path, [])
+    roots = [Path(source_path).resolve().parent] if source_path else []
+    if extends_root is not None:
+        roots.append(Path(extends_root).resolve())
+    merged = _resolve(source, source_path, [], _Reach(tuple(roots), max_bytes))
     try:
         values = read(merged.data)
         scenario = Scenario(
@@ -93,14 +105,27 @@ def parse_scenario(text: str, source_path: str | None = None) -> Scenario:
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate the scenario file at *path*; its problems are one line each."""
-    return parse_scenario(_read_text(str(path)), str(path))
+def load_scenario(
+    path: str | Path, extends_root: str | Path | None = None, max_bytes: int = MAX_TEXT_BYTES
+) -> Scenario:
+    """Load and validate the scenario file at *path*; its problems are one line each. Its
+    `extends` chain may reach files under its own folder tree and under *extends_root*; no
+    file of the chain may be larger than *max_bytes*."""
+    text = _read_text(str(path), max_bytes)
+    return parse_scenario(text, str(path), extends_root, max_bytes)
 
 
-def _read_text(where: str) -> str:
+@attrs.frozen
+class _Reach:
+    """Which files a chain of `extends` may read: under these folders, up to this size."""
+
+    roots: tuple[Path, ...]
+    max_bytes: int
+
+
+def _read_text(where: str, max_bytes: int) -> str:
     try:
-        raw = read_whole(where)
+        raw = read_whole(where, max_bytes, raise_by="--max-size MIB")
     except InputError as exc:
         raise InvalidScenario([str(exc)]) from None
     try:
@@ -139,7 +164,7 @@ def _parsed(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _resolve(source: _Source, source_path: str | None, chain: list[Path]) -> _Merged:
+def _resolve(source: _Source, source_path: str | None, chain: list[Path], reach: _Reach) -> _Merged:
     """*source* merged onto the chain of files its `extends` names."""
     data = _anchored(source.data, source_path)
     parent_name = data.pop("extends", None)
@@ -165,16 +190,22 @@ def _resolve(source: _Source, source_path: str | None, chain: list[Path]) -> _Me
         raise fail(f"a cycle: {cycle} (a chain of files that ends expected)")
     if len(seen) > MAX_DEPTH:
         raise fail(f"the chain is longer than {MAX_DEPTH} files (a shorter chain expected)")
+    if not any(resolved.is_relative_to(root) for root in reach.roots):
+        folders = " or ".join(str(root) for root in reach.roots)
+        raise fail(
+            f"{parent_name!r} is outside {folders} (a file under the scenario's folder expected;"
+            " --extends-root DIR allows another folder)"
+        )
     where = str(parent)
     try:
-        text = _read_text(where)
+        text = _read_text(where, reach.max_bytes)
     except InvalidScenario as exc:
         raise fail(f"{parent_name!r}: {exc} (a readable scenario file expected)") from None
     try:
         parsed = _parse(text, where)
     except InvalidScenario as exc:  # not a scenario: said on the line of the file naming it
         raise fail(f"{parent_name!r} is not a scenario file: {exc}") from None
-    base = _resolve(_Source(where, text, parsed), where, seen)
+    base = _resolve(_Source(where, text, parsed), where, seen, reach)
     return _merge(base, source, data)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -29,6 +30,7 @@ from simulator.events import Event
 
 GENESIS = "0" * 64
 BATCH = 1000
+SLICE = 1000  # events encoded and chained at a time by an append
 MAX_STREAM_LENGTH = 200
 
 
@@ -92,9 +94,15 @@ class EventStore(abc.ABC):
     # --- the backend's part -------------------------------------------------------------------
 
     def _append_rows(
-        self, stream: str, prepared: list[tuple], expected_version: int | None, recorded_at: str
+        self,
+        stream: str,
+        slices: Iterator[list[tuple]],
+        expected_version: int | None,
+        recorded_at: str,
     ) -> list[int]:
-        """Atomically: check the version, chain and insert *prepared* (see `chain`).
+        """Atomically: check the version, then chain and insert each slice of prepared rows
+        (see `chain`) in turn. A slice may raise `StoreError` (an event that cannot be
+        encoded): then nothing of the batch is written.
 
         The shared `append` calls it; a backend that overrides `append` itself (PostgreSQL,
         which streams the batch while encoding it) has no use for it.
@@ -135,8 +143,9 @@ class EventStore(abc.ABC):
         check_stream(stream)
         if expected_version is not None and type(expected_version) is not int:
             raise StoreError(f"expected_version must be a whole number (got {expected_version!r})")
-        prepared = prepare(events, causation)
-        if not prepared:
+        slices = prepared_slices(events, causation)
+        first = next(slices, None)  # before any lock: a bad first event costs no wait
+        if first is None:
             if expected_version is not None and expected_version != self.version(stream):
                 raise ConcurrencyError(
                     f"stream {stream!r} is at version {self.version(stream)}, "
@@ -144,7 +153,9 @@ class EventStore(abc.ABC):
                 )
             return []
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds")
-        return self._append_rows(stream, prepared, expected_version, recorded_at)
+        return self._append_rows(
+            stream, itertools.chain([first], slices), expected_version, recorded_at
+        )
 
     def read(self, stream: str, from_version: int = 0, batch_size: int = BATCH) -> Iterator[Record]:
         """The records of *stream* from *from_version* on, fetched *batch_size* at a time."""
@@ -212,8 +223,11 @@ def _start(value: object, name: str) -> int:
     return value
 
 
-def prepare(events: Iterable[Event], causation: Sequence[str | None] | None) -> list[tuple]:
-    """Encode *events* (outside any lock): `(type, schema, occurred_at, causation, payload)`."""
+def prepare(
+    events: Iterable[Event], causation: Sequence[str | None] | None, start: int = 0
+) -> list[tuple]:
+    """Encode *events* (outside any lock): `(type, schema, occurred_at, causation, payload)`.
+    Messages number the events from *start* (the index of the first in its batch)."""
     events = list(events)
     if causation is None:
         causation = (None,) * len(events)
@@ -221,7 +235,7 @@ def prepare(events: Iterable[Event], causation: Sequence[str | None] | None) -> 
         raise StoreError(f"{len(causation)} causations for {len(events)} events")
     encode = codec.encode
     prepared = []
-    for index, (event, cause) in enumerate(zip(events, causation, strict=True)):
+    for index, (event, cause) in enumerate(zip(events, causation, strict=True), start=start):
         if not isinstance(event, Event):
             raise StoreError(f"event {index}: not a catalogue event ({type(event).__name__})")
         if cause is not None and not isinstance(cause, str):
@@ -231,10 +245,35 @@ def prepare(events: Iterable[Event], causation: Sequence[str | None] | None) -> 
     return prepared
 
 
+def prepared_slices(
+    events: Iterable[Event], causation: Sequence[str | None] | None, size: int = SLICE
+) -> Iterator[list[tuple]]:
+    """*events* prepared *size* at a time, read lazily: a batch of a million events from a
+    generator is held one slice at a time, however long it is (causations come with the
+    events of a run, which are held anyway)."""
+    if causation is not None:
+        events = list(events)
+        if len(causation) != len(events):
+            raise StoreError(f"{len(causation)} causations for {len(events)} events")
+    iterator = iter(events)
+    start = 0
+    while batch := list(itertools.islice(iterator, size)):
+        causes = None if causation is None else causation[start : start + len(batch)]
+        yield prepare(batch, causes, start)
+        start += len(batch)
+
+
 def chain(
-    stream: str, version: int, position: int, previous: str, prepared: list[tuple], recorded_at: str
+    stream: str,
+    version: int,
+    position: int,
+    previous: str,
+    prepared: list[tuple],
+    recorded_at: str,
+    start: int = 0,
 ) -> list[tuple]:
-    """Full rows (the Record columns) for *prepared*, numbered and hash-chained after *previous*."""
+    """Full rows (the Record columns) for *prepared*, numbered and hash-chained after *previous*;
+    messages number the events from *start* (the slice's place in its batch)."""
     # For speed, each row's JSON is written here as text rather than by `record_hash`'s `dumps`
     # of a list (a quarter less time per row). The text is the same: whole numbers by `repr`,
     # strings by `codec.quote`; a row with a value of any other kind (and a chain resumed after
@@ -280,6 +319,6 @@ def chain(
             else:
                 previous = sha256(text.encode("utf-8")).hexdigest()
         except UnicodeEncodeError:
-            raise StoreError(f"event {offset}: text is not valid Unicode") from None
+            raise StoreError(f"event {start + offset}: text is not valid Unicode") from None
         rows.append((*row, previous))
     return rows

@@ -19,7 +19,7 @@ class MemoryStore(EventStore):
         self._by_stream: dict[str, list[int]] = {}
         self._lock = threading.Lock()
 
-    def _append_rows(self, stream, prepared, expected_version, recorded_at):
+    def _append_rows(self, stream, slices, expected_version, recorded_at):
         with self._lock:
             positions = self._by_stream.get(stream, [])
             if expected_version is not None and expected_version != len(positions):
@@ -27,9 +27,13 @@ class MemoryStore(EventStore):
                     f"stream {stream!r} is at version {len(positions)}, not {expected_version}"
                 )
             previous = self._rows_list[-1][9] if self._rows_list else GENESIS
-            rows = chain(
-                stream, len(positions), len(self._rows_list), previous, prepared, recorded_at
-            )
+            rows: list[tuple] = []  # kept aside until the last slice is chained: all or nothing
+            for prepared in slices:
+                rows += chain(
+                    stream, len(positions) + len(rows), len(self._rows_list) + len(rows),
+                    previous, prepared, recorded_at, len(rows),
+                )  # fmt: skip
+                previous = rows[-1][9]
             self._rows_list.extend(rows)
             self._by_stream.setdefault(stream, positions).extend(row[0] for row in rows)
             return [row[0] for row in rows]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import psycopg
@@ -27,7 +26,7 @@ from psycopg.pq import TransactionStatus
 from simulator import codec
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.redaction import redact_url
-from simulator.store.base import GENESIS, EventStore, chain, check_stream, prepare
+from simulator.store.base import GENESIS, EventStore, chain
 
 SCHEMA_VERSION = 1
 
@@ -66,7 +65,6 @@ _HEAD_SQL = (
     "last.position, last.hash FROM (SELECT 1) AS one LEFT JOIN "
     "(SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) AS last ON true"
 )
-_SLICE = 100
 # Text, not binary: binary costs the client less but measured slower end to end.
 _COPY_SQL = f"COPY events ({_COLUMNS}) FROM STDIN"
 _STREAM_PAGE_SQL = (
@@ -100,10 +98,6 @@ def _unescape(stored: str) -> str:
 
 CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the URL sets connect_timeout
 LOCK_TIMEOUT_MS = 30_000  # how long an append waits for the lock, unless the URL sets it
-
-
-class _Unwritable(Exception):
-    """An event of the batch could not be encoded (raised inside the append transaction)."""
 
 
 def _reason(exc: Exception) -> str:
@@ -176,32 +170,10 @@ class PostgresStore(EventStore):
                 f"understands ({SCHEMA_VERSION}); upgrade diplosim to read it"
             )
 
-    def append(self, stream, events, expected_version=None, causation=None):
-        # The shared `append` encodes the whole batch, then takes the lock and writes it; here
-        # the encoding of each slice overlaps the server's insert of the slice before (the
-        # server is a process of its own, so on a machine with a spare core the two run side
-        # by side). Arguments are checked as there, in the same order, with the same messages.
-        check_stream(stream)
-        if expected_version is not None and type(expected_version) is not int:
-            raise StoreError(f"expected_version must be a whole number (got {expected_version!r})")
-        events = list(events)
-        if causation is None:
-            causes = (None,) * len(events)
-        elif len(causation) != len(events):
-            raise StoreError(f"{len(causation)} causations for {len(events)} events")
-        else:
-            causes = list(causation)
-        if not events:
-            return super().append(stream, events, expected_version, causes)
-        first = prepare(events[:_SLICE], causes[:_SLICE])  # before the lock: a bad event early
-        recorded_at = datetime.now(UTC).isoformat(timespec="microseconds")
+    def _append_rows(self, stream, slices, expected_version, recorded_at):
         with self._lock:
             try:
-                return self._append_locked(
-                    stream, events, causes, first, expected_version, recorded_at
-                )
-            except _Unwritable:
-                pass  # the transaction is rolled back; the error is found again below
+                return self._append_locked(stream, slices, expected_version, recorded_at)
             except pg_errors.UniqueViolation:
                 # The constraint is the last guard, behind the lock: a writer outside diplosim.
                 raise ConcurrencyError(
@@ -215,12 +187,8 @@ class PostgresStore(EventStore):
                 ) from None
             except psycopg.Error as exc:
                 raise StoreError(f"cannot write to {self.shown}: {_reason(exc)}") from None
-        # An event further on could not be encoded. The whole batch is encoded and chained as
-        # the shared `append` does, outside the lock, for the error it reports (and its index).
-        chain(stream, 0, 0, GENESIS, prepare(events, causes), recorded_at)
-        raise StoreError("the batch could not be encoded")  # not reached: chain raised
 
-    def _append_locked(self, stream, events, causes, first, expected_version, recorded_at):
+    def _append_locked(self, stream, slices, expected_version, recorded_at):
         db = self._connection("cannot write to")
         try:
             # One round trip: BEGIN, the lock, then the head. The lock is its own statement, so
@@ -238,39 +206,32 @@ class PostgresStore(EventStore):
                 )
             position = 0 if last_position is None else last_position + 1
             previous = previous or GENESIS
-            # Encoded, chained and streamed a slice at a time: the server inserts one slice
-            # while the next is encoded and hashed (the rows and the chain are those of one
-            # `prepare` and one `chain` call over the batch).
+            # Streamed a slice at a time: the server inserts one slice while the next is
+            # encoded and hashed (the server is a process of its own, so on a machine with a
+            # spare core the two run side by side). A slice that cannot be encoded raises
+            # StoreError here; the COPY is then cancelled and the transaction rolled back.
+            written = 0
             with db.cursor() as cur, cur.copy(_COPY_SQL) as copy:
                 write_row = copy.write_row
-                for start in range(0, len(events), _SLICE):
-                    try:
-                        prepared = (
-                            first
-                            if start == 0
-                            else prepare(
-                                events[start : start + _SLICE], causes[start : start + _SLICE]
-                            )
-                        )
-                        rows = chain(
-                            stream, current + start, position + start, previous, prepared,
-                            recorded_at,
-                        )  # fmt: skip
-                    except StoreError:
-                        raise _Unwritable from None
+                for prepared in slices:
+                    rows = chain(
+                        stream, current + written, position + written, previous, prepared,
+                        recorded_at, written,
+                    )  # fmt: skip
                     for row in rows:
                         cause = row[7]
                         if cause is not None and ("\x00" in cause or cause[:1] == _ESCAPE):
                             row = (*row[:7], _escape(cause), *row[8:])
                         write_row(row)
                     previous = rows[-1][9]
+                    written += len(rows)
             db.execute("COMMIT")
         except BaseException:
             if not db.broken and db.info.transaction_status != TransactionStatus.IDLE:
                 with contextlib.suppress(psycopg.Error):  # if it fails, the server rolls back
                     db.execute("ROLLBACK")
             raise
-        return list(range(position, position + len(events)))
+        return list(range(position, position + written))
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
         with self._lock:

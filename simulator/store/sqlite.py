@@ -93,11 +93,11 @@ class SQLiteStore(EventStore):
                 f"understands ({SCHEMA_VERSION}); upgrade diplosim to read it"
             )
 
-    def _append_rows(self, stream, prepared, expected_version, recorded_at):
+    def _append_rows(self, stream, slices, expected_version, recorded_at):
         with self._lock:
-            return self._append_locked(stream, prepared, expected_version, recorded_at)
+            return self._append_locked(stream, slices, expected_version, recorded_at)
 
-    def _append_locked(self, stream, prepared, expected_version, recorded_at):
+    def _append_locked(self, stream, slices, expected_version, recorded_at):
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -115,8 +115,15 @@ class SQLiteStore(EventStore):
                 "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
             ).fetchone()
             position, previous = (last[0] + 1, last[1]) if last else (0, GENESIS)
-            rows = chain(stream, current, position, previous, prepared, recorded_at)
-            db.executemany(_INSERT, rows)
+            written = 0
+            for prepared in slices:
+                rows = chain(
+                    stream, current + written, position + written, previous, prepared,
+                    recorded_at, written,
+                )  # fmt: skip
+                db.executemany(_INSERT, rows)
+                previous = rows[-1][9]
+                written += len(rows)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             _roll_back(db)
@@ -124,7 +131,7 @@ class SQLiteStore(EventStore):
         except BaseException:
             _roll_back(db)
             raise
-        return [row[0] for row in rows]
+        return list(range(position, position + written))
 
     def _page(self, stream, start, types, limit):
         try:
