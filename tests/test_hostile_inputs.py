@@ -350,3 +350,59 @@ def test_appending_a_long_file_holds_one_slice_not_the_file(tmp_path):
         tracemalloc.stop()
     per_line = (peaks[1] - peaks[0]) / 40_000
     assert per_line < 60, peaks
+
+
+@pytest.mark.parametrize("runs", ["1000000000000", str(2**63), str(2**64 + 1)])
+def test_an_ensemble_size_past_the_maximum_is_refused_on_its_line_before_anything_runs(
+    tmp_path, runs
+):
+    path = tmp_path / "big.toml"
+    path.write_text(f'extends = "transnistria.toml"\n\n[ensemble]\nruns = {runs}\n', "utf-8")
+    (tmp_path / "transnistria.toml").write_text(
+        (ROOT / "scenarios" / "transnistria.toml")
+        .read_text("utf-8")
+        .replace(
+            'from = "fits/recorded.toml"', f'from = "{ROOT / "scenarios/fits/recorded.toml"}"'
+        ),
+        "utf-8",
+    )
+    done = _diplosim(["run", str(path)])
+    assert done.returncode == 2 and not done.stdout, done
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"diplosim: error: {path}:4: ensemble.runs") and "1,000,000" in line
+
+
+@pytest.mark.parametrize(
+    ("raw", "what"),
+    [
+        (b'[actors]\nAZE = ["Azerbaijan", "\xff"]\n', "not UTF-8"),
+        (b"x = " + b"[" * 1000 + b"]" * 1000 + b"\n", "nested too deeply"),
+    ],
+)
+def test_an_actors_table_that_is_not_utf8_or_nests_deep_is_one_line(tmp_path, raw, what):
+    path = tmp_path / "actors.toml"
+    path.write_bytes(raw)
+    data = tmp_path / "e.tsv"
+    data.write_text("", "utf-8")
+    argv = ["import", str(data), "--format", "gdelt", "--store", "memory://", "--stream", "x"]
+    done = _diplosim([*argv, "--actors", str(path)])
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done
+    (line,) = done.stderr.splitlines()
+    assert str(path) in line and what in line, line
+
+
+def test_a_pool_starts_no_more_processes_than_it_has_runs_to_share(monkeypatch):
+    from simulator import ensemble
+    from simulator.scenario import load_scenario
+
+    started = []
+    real = ensemble._pool_chunks
+
+    def counting(job, bounds, cores, method):
+        started.append(cores)
+        return real(job, bounds, cores, method)
+
+    monkeypatch.setattr(ensemble, "_pool_chunks", counting)
+    scenario = load_scenario(ROOT / "scenarios" / "transnistria.toml")
+    ensemble.run_ensemble(scenario, runs=3, seed=1, workers=64)
+    assert started and max(started) <= 3
