@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from simulator import events as ev
+from simulator.frozen import FrozenMap, frozen_map
 
 KINDS = ("state", "authority", "armed_group", "organisation")
 ARMED = frozenset(("state", "authority", "armed_group"))
@@ -57,16 +58,18 @@ class Cast:
     alignments), `donors` (actors that pledge or deliver aid in them), `states` and
     `organisations`."""
 
-    actors: Mapping[str, Actor]
+    actors: FrozenMap[str, Actor] = attrs.field(converter=frozen_map)
     regions: tuple[str, ...]
-    groups: Mapping[str, Group]
+    groups: FrozenMap[str, Group] = attrs.field(converter=frozen_map)
     alignments: tuple[Alignment, ...]
     parties: tuple[str, ...]
     donors: tuple[str, ...]
     states: tuple[str, ...]
     organisations: tuple[str, ...]
-    backers: Mapping[str, tuple[tuple[str, float], ...]]  # ally -> ((backer, commitment), ...)
-    commitment: Mapping[tuple[str, str], float]  # (backer, ally) -> commitment
+    # ally -> ((backer, commitment), ...)
+    backers: FrozenMap[str, tuple[tuple[str, float], ...]] = attrs.field(converter=frozen_map)
+    # (backer, ally) -> commitment
+    commitment: FrozenMap[tuple[str, str], float] = attrs.field(converter=frozen_map)
     allies: frozenset[tuple[str, str]]  # sorted pairs of which one backs the other
 
     def group(self, name: str) -> Group:
@@ -120,9 +123,9 @@ def build(
         if a.commitment > 0.0:
             backers.setdefault(a.ally, []).append((a.backer, a.commitment))
     return Cast(
-        actors=dict(actors),
+        actors=actors,
         regions=tuple(regions),
-        groups=dict(groups),
+        groups=groups,
         alignments=alignments,
         parties=parties,
         donors=tuple(x for x in order if x in donors),

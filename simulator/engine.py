@@ -73,8 +73,10 @@ class Run:
 
     @property
     def stream(self) -> str:
-        """The store stream of this run: `run/<scenario name>/<seed>`."""
-        return f"run/{self.scenario.name}/{seed_label(self.seed)}"
+        """The store stream of this run alone: `run/<scenario>/<hash>/seed-<seed>`."""
+        from simulator.recording import run_stream
+
+        return run_stream(self.name, self.content_hash, seed_label(self.seed))
 
     @property
     def recorded(self) -> int:

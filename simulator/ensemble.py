@@ -25,6 +25,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from simulator import __version__
 from simulator.scenario.value import MAX_RUNS
 
 SERIES_DTYPE = np.float32  # half the memory of float64; ample for indices and head counts
@@ -293,10 +294,19 @@ class Ensemble:
     results: pd.DataFrame
     series: dict[str, np.ndarray]
     parameters: pd.DataFrame | None = None
+    content_hash: str = ""  # the scenario's (`Scenario.content_hash`)
+    version: str = ""  # the diplosim version that ran it
 
     @property
     def runs(self) -> int:
         return len(self.results)
+
+    @property
+    def id(self) -> str:
+        """The ensemble's id: the same scenario, seed and size give the same id."""
+        from simulator.recording import ensemble_id
+
+        return ensemble_id(self.content_hash, self.seed, self.runs)
 
     @property
     def dates(self) -> pd.DatetimeIndex:
@@ -330,7 +340,9 @@ def run_ensemble(
     cores) otherwise, or on Dask when *dask* is given: a scheduler address, `"local"` for a
     local cluster of *workers* processes, or a `distributed.Client`. The results are the same
     on every executor. *progress* shows a bar (default: when stderr is a terminal). *store* (an
-    `EventStore` or a URL) receives each run's events as stream `run/<name>/<index>`. *days*
+    `EventStore` or a URL) receives the runs' events after the last run, all in one
+    transaction, run k as stream `run/<name>/<hash>/<ensemble id>/<k>` (`simulator.recording`).
+    *days*
     overrides the sample days (default: monthly from the branch date to the horizon);
     *simulate* replaces `simulator.engine.simulate` (a picklable function of scenario, seed
     and, with `[uncertainties]`, the run's parameters). A scenario with `[uncertainties]` runs
@@ -348,7 +360,12 @@ def run_ensemble(
     size = chunk_size or max(1, min(MAX_CHUNK, math.ceil(runs / (cores * 8))))
     bounds = [(start, min(start + size, runs)) for start in range(0, runs, size)]
     cores = min(cores, len(bounds))  # no process without a chunk to run
-    writer = _Writer(store, scenario.name) if store is not None else None
+    content_hash = getattr(scenario, "content_hash", "")
+    writer = None
+    if store is not None:
+        from simulator.recording import EnsembleWriter
+
+        writer = EnsembleWriter(store, scenario.name, content_hash, root, runs)
     collector = _Collector(runs, len(points))
     if params is not None:
         if len(params) != runs:
@@ -372,8 +389,10 @@ def run_ensemble(
             for chunk in chunks:
                 collector.add(chunk)
                 if writer is not None:
-                    writer.write(chunk.events)
+                    writer.add(chunk.events)
                 bar.advance(chunk.stop - chunk.start)
+            if writer is not None:
+                writer.commit()
         finally:
             if hasattr(chunks, "close"):  # shut the pool or cluster down now, also on errors
                 chunks.close()
@@ -389,6 +408,8 @@ def run_ensemble(
         results=collector.frame(),
         series=collector.series_arrays(),
         parameters=parameters,
+        content_hash=content_hash,
+        version=__version__,
     )
 
 
@@ -528,36 +549,7 @@ def _dask_chunks(dask: Any, job: tuple, bounds: list, workers: int | None) -> It
                 futures.add(submit(*following))
 
 
-# --- side effects at the edge: the store and the progress bar -------------------------------
-
-
-class _Writer:
-    """Appends each run's events to the store, one atomic batch per run, as chunks arrive."""
-
-    def __init__(self, store: Any, name: str) -> None:
-        from simulator.store import open_store
-
-        self._owned = isinstance(store, str)
-        self._store = open_store(store) if self._owned else store
-        self._name = name
-
-    def write(self, runs: list[tuple[int, list, list]] | None) -> None:
-        from simulator.errors import ConcurrencyError, StoreError
-
-        for index, events, causes in runs or ():
-            stream = f"run/{self._name}/{index}"
-            try:
-                self._store.append(stream, events, 0, causes)
-            except ConcurrencyError:
-                raise StoreError(
-                    f"{getattr(self._store, 'shown', None) or 'the store'} already has stream "
-                    f"{stream!r}: runs of "
-                    "a scenario of this name were stored there before (use another store)"
-                ) from None
-
-    def close(self) -> None:
-        if self._owned:
-            self._store.close()
+# --- the progress bar, a side effect at the edge ---------------------------------------------
 
 
 class _Progress:

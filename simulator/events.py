@@ -528,3 +528,23 @@ def event_type(name: str) -> type[Event]:
     except KeyError:
         known = ", ".join(sorted(REGISTRY))
         raise EventError(f"unknown event type {name!r} (known: {known})") from None
+
+
+def describe(event: Event) -> str:
+    """A short description of *event*: its kind, the actors it names and its place."""
+    words = [str(getattr(event, name)) for name in ("kind", "milestone") if hasattr(event, name)]
+    actors = event.actors()
+    if actors:
+        words.append(", ".join(actors))
+    for name in ("share", "people", "troops", "casualties"):
+        value = getattr(event, name, None)
+        if value is not None:
+            words.append(f"{name} {_number(value)}")
+    region = getattr(event, "region", None)
+    if region is not None:
+        words.append(f"in {region}")
+    return " ".join(words)
+
+
+def _number(value: float | int) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:.3g}"

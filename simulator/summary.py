@@ -202,27 +202,37 @@ def _as_dates(row: dict) -> dict:
     return dated
 
 
-def compare(summaries: Mapping[str, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
-    """Each scenario's estimates beside the first one's, and the difference with its interval.
+def compare(
+    summaries: Mapping[str, pd.DataFrame],
+    level: float = 0.95,
+    against: Mapping[str, str | None] | None = None,
+) -> pd.DataFrame:
+    """Each scenario's estimates beside those of the scenario it is set against, and the
+    difference with its interval.
 
-    *summaries* maps scenario name -> `summarize` frame, the first being the baseline. Rows:
-    (scenario, metric, statistic); `diff`, `diff_low`, `diff_high` are the scenario minus the
-    baseline (days for dates) and are empty for the baseline itself.
+    *summaries* maps scenario name -> `summarize` frame; *against* maps a name to the name of
+    its baseline (None: none), by default the first scenario for every other one. Rows:
+    (scenario, metric, statistic); `baseline` names what it is set against; `diff`,
+    `diff_low`, `diff_high` are the scenario minus that baseline (days for dates), empty for
+    a scenario set against none.
     """
     names = list(summaries)
     if not names:
         raise ValueError("nothing to compare: no summaries given")
-    base = summaries[names[0]]
+    if against is None:
+        against = {name: (None if i == 0 else names[0]) for i, name in enumerate(names)}
     rows = []
     for name in names:
         summary = summaries[name]
+        base_name = against.get(name)
+        base = None if base_name is None else summaries[base_name]
         for key, row in summary.iterrows():
             entry = {"scenario": name, "metric": key[0], "statistic": key[1]}
-            entry.update(
-                {c: row[c] for c in ("kind", "n", "estimate", "low", "high", *PARAMETER_COLUMNS)}
-            )
+            entry.update({c: row[c] for c in ("kind", "n", "estimate", "low", "high")})
+            entry.update({c: row[c] for c in (*QUANTILE_COLUMNS, *PARAMETER_COLUMNS)})
+            entry["baseline"] = base_name
             entry["diff"] = entry["diff_low"] = entry["diff_high"] = math.nan
-            if name != names[0] and key in base.index:
+            if base is not None and key in base.index:
                 diff = difference(base.loc[key], row, level)
                 entry["diff"], entry["diff_low"], entry["diff_high"] = diff
             rows.append(entry)

@@ -25,6 +25,8 @@ closes the store). The state machine also reopens the store mid-run when `reopen
 
 from __future__ import annotations
 
+import itertools
+import math
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -43,7 +45,8 @@ from hypothesis.stateful import (
 
 from simulator import codec, events
 from simulator.errors import ConcurrencyError, StoreError
-from simulator.store import EventStore
+from simulator.store import EventStore, StreamWrite
+from simulator.store.base import GENESIS, SLICE, record_hash
 from tests.strategies import event_lists, events_any
 
 Factory = Callable[[], EventStore]
@@ -62,11 +65,21 @@ COLUMNS = (
     "causation",
     "payload",
     "hash",
+    "metadata",
 )
 
 small_batches = st.lists(events_any(), min_size=1, max_size=4)
 batch_sizes = st.integers(min_value=1, max_value=5) | st.just(1000)
 causes = st.none() | st.text(max_size=12)
+metadatas = st.none() | st.dictionaries(
+    st.text(min_size=1, max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    max_size=3,
+)
 
 
 def offensive(day: int = 1, troops: int = 100) -> events.Offensive:
@@ -183,13 +196,13 @@ class StoreContract:
                 store.append("a", [offensive(2), bad_text])
             with pytest.raises(StoreError, match="2 causations for 1 events"):
                 store.append("a", [offensive(2)], causation=["x", "y"])
+            with pytest.raises(StoreError, match="^stream 'a': event 1: not a catalogue event"):
+                store.append_many({"b": ([offensive(2)], 0), "a": ([offensive(2), 5], 1)})
             assert [r.version for r in store.read("a")] == [0]
             assert store.append("a", [offensive(2)], expected_version=1) == [1]
             assert store.verify().ok
 
     def test_a_long_batch_from_a_generator_is_read_lazily_and_written_whole_or_not_at_all(self):
-        from simulator.store.base import SLICE
-
         drawn = []
 
         def lazily(count: int, bad_at: int | None = None):
@@ -283,6 +296,183 @@ class StoreContract:
             assert [r.version for r in store.read("a")] == [0, 1]
             assert store.verify().ok
 
+    # --- metadata -----------------------------------------------------------------------------
+
+    def test_metadata_is_stored_with_every_record_of_its_batch_as_canonical_json(self):
+        meta = {"seed": 7, "scenario": "Nagorno-Karabakh é", "ok": True, "share": 0.25, "n": None}
+        with self.opened() as store:
+            store.append("a", [offensive(1), offensive(2)], metadata=meta)
+            store.append("b", [offensive(3)])
+            store.append("c", [offensive(4)], metadata={})  # empty: the same as none
+            records = list(store.read_all())
+            text = '{"n":null,"ok":true,"scenario":"Nagorno-Karabakh é","seed":7,"share":0.25}'
+            assert [r.metadata for r in records] == [text, text, None, None]
+            assert [r.meta for r in records] == [meta, meta, {}, {}]
+            assert [r.meta for r in store.read("a", from_version=1)] == [meta]
+            assert store.verify().ok
+
+    def test_a_record_without_metadata_hashes_as_before_and_one_with_it_covers_it(self):
+        with self.opened() as store:
+            store.append("a", [offensive(1)])
+            store.append("a", [offensive(2)], metadata={"run": 1})
+            first, second = store.read_all()
+            assert first.hash == record_hash(GENESIS, first[:9])  # the hash of schema 1
+            assert second.hash == record_hash(first.hash, (*second[:9], '{"run":1}'))
+
+    @pytest.mark.parametrize(
+        ("metadata", "message"),
+        [
+            (["run", 1], "metadata must be a mapping of names to values \\(got list\\)"),
+            ({1: "x"}, "metadata keys must be text of 1..64 characters \\(got 1\\)"),
+            ({"": "x"}, "metadata keys must be text of 1..64 characters"),
+            ({"k" * 65: "x"}, "metadata keys must be text of 1..64 characters"),
+            ({f"k{n}": n for n in range(33)}, "metadata has 33 keys, more than 32"),
+            ({"nested": {"a": 1}}, "metadata 'nested' must be text, a number, .* \\(got dict\\)"),
+            ({"list": [1]}, "metadata 'list' must be text, a number"),
+            ({"nan": math.nan}, "metadata cannot be written as JSON"),
+            ({"big": "x" * 4090}, "metadata is 4100 bytes as JSON, more than 4096"),
+            ({"bad": "\ud800"}, "metadata is not valid Unicode"),
+        ],
+        ids=lambda value: type(value).__name__,
+    )
+    def test_bad_metadata_is_refused_naming_its_stream_and_nothing_is_written(
+        self, metadata, message
+    ):
+        with self.opened() as store:
+            with pytest.raises(StoreError, match=f"^stream 'a': {message}"):
+                store.append("a", [offensive(1)], metadata=metadata)
+            with pytest.raises(StoreError, match=f"^stream 'b': {message}"):
+                store.append_many(
+                    [StreamWrite("a", [offensive(1)]), StreamWrite("b", [], metadata=metadata)]
+                )
+            assert list(store.read_all()) == [] and store.streams() == []
+            store.append("a", [offensive(1)], metadata={"k" * 64: "x" * 4000})  # the limits
+            assert store.verify().ok
+
+    # --- append_many ----------------------------------------------------------------------------
+
+    def test_append_many_returns_consecutive_positions_across_streams_in_written_order(self):
+        with self.opened() as store:
+            store.append("z", [offensive(1)])
+            written = store.append_many(
+                {"b": ([offensive(2), offensive(3)], 0), "a": ([offensive(4)], None), "e": ([], 0)}
+            )
+            assert written == {"b": [1, 2], "a": [3], "e": []}
+            assert list(written) == ["b", "a", "e"]
+            written = store.append_many(
+                [
+                    StreamWrite("a", [offensive(5)], 1, causation=["c"], metadata={"run": 0}),
+                    StreamWrite("z", (offensive(d) for d in (6, 7)), expected_version=1),
+                ]
+            )
+            assert written == {"a": [4], "z": [5, 6]}
+            assert store.append_many({}) == {} and store.append_many(iter(())) == {}
+            assert [(r.stream, r.version) for r in store.read_all()] == [
+                ("z", 0), ("b", 0), ("b", 1), ("a", 0), ("a", 1), ("z", 1), ("z", 2),
+            ]  # fmt: skip
+            assert [(r.causation, r.meta) for r in store.read("a")] == [
+                (None, {}),
+                ("c", {"run": 0}),
+            ]
+            assert store.streams() == ["a", "b", "z"] and store.verify().ok
+
+    def test_append_many_with_a_wrong_version_in_its_last_stream_writes_none_of_them(self):
+        with self.opened() as store:
+            store.append("a", [offensive(1)])
+            for wrong in (0, 2):
+                with pytest.raises(ConcurrencyError, match=f"'a' is at version 1, not {wrong}"):
+                    store.append_many(
+                        {
+                            "b": ([offensive(2)] * (2 * SLICE + 1), 0),
+                            "c": ([offensive(3)], None),
+                            "a": ([offensive(4)], wrong),
+                        }
+                    )
+            with pytest.raises(ConcurrencyError, match="'a' is at version 1, not 5"):
+                store.append_many({"b": ([offensive(2)], 0), "a": ([], 5)})
+            assert [r.position for r in store.read_all()] == [0]
+            assert store.streams() == ["a"] and store.verify().ok
+            assert store.append("b", [offensive(2)], expected_version=0) == [1]
+
+    def test_append_many_with_a_bad_event_or_write_anywhere_writes_nothing(self):
+        bad_text = events.Statement(
+            occurred_at=date(2020, 1, 1), speaker="AAA", kind="comment", text="\ud800"
+        )
+        good = StreamWrite("a", [offensive(1), offensive(2)], expected_version=0)
+        with self.opened() as store:
+            cases = [
+                ([good, StreamWrite("b", [offensive(3), bad_text])], "stream 'b': event 1: text"),
+                ([good, StreamWrite("b", [offensive(3), None])], "stream 'b': event 1: not a"),
+                (
+                    [good, StreamWrite("b", [offensive(3)], causation=[])],
+                    "stream 'b': 0 causations",
+                ),
+                (
+                    [good, StreamWrite("b", [], expected_version="0")],
+                    "stream 'b': expected_version",
+                ),
+                ([good, StreamWrite("", [offensive(3)])], "stream name must be"),
+                ([good, StreamWrite("a", [offensive(3)])], "stream 'a' is named twice"),
+                ([good, ("b", [offensive(3)], 0)], "takes StreamWrite objects \\(got tuple\\)"),
+                ({"a": ([offensive(1)], 0), "b": [offensive(3)]}, "'b' needs \\(events, expected"),
+            ]
+            for writes, message in cases:
+                with pytest.raises(StoreError, match=message):
+                    store.append_many(writes)
+                assert list(store.read_all()) == [] and store.streams() == []
+            assert store.append_many([good]) == {"a": [0, 1]} and store.verify().ok
+
+    def test_append_many_reads_a_generator_of_writes_one_write_and_slice_at_a_time(self):
+        drawn = []
+
+        def run(index: int, count: int):
+            for n in range(count):
+                drawn.append((index, n))
+                yield offensive(1 + n % 28)
+
+        def writes(bad_at: int | None = None):
+            for index in range(4):
+                drawn.append(("write", index))
+                count = 2 * SLICE + 1 if index == 1 else 3
+                events_of = itertools.chain(run(index, count), [None] if index == bad_at else [])
+                yield StreamWrite(f"run/{index}", events_of, 0, metadata={"run": index})
+
+        with self.opened() as store:
+            with pytest.raises(StoreError, match="^stream 'run/2': event 3: not a catalogue"):
+                store.append_many(writes(bad_at=2))
+            assert list(store.read_all()) == [] and store.streams() == []
+            assert ("write", 3) not in drawn  # nothing read past the bad write
+            drawn.clear()
+            written = store.append_many(writes())
+            # Each write is drawn only once the one before has been read to its end.
+            starts = [drawn.index(("write", k)) for k in range(4)]
+            ends = [drawn.index((0, 2)), drawn.index((1, 2 * SLICE)), drawn.index((2, 2))]
+            assert starts[0] < ends[0] < starts[1] < ends[1] < starts[2] < ends[2] < starts[3]
+            sizes = [3, 2 * SLICE + 1, 3, 3]
+            bounds = list(itertools.accumulate(sizes, initial=0))
+            assert written == {f"run/{k}": list(range(bounds[k], bounds[k + 1])) for k in range(4)}
+            assert [store.version(f"run/{k}") for k in range(4)] == sizes
+            assert next(store.read("run/3")).meta == {"run": 3} and store.verify().ok
+
+    def test_concurrent_append_manys_with_the_same_expected_versions_let_exactly_one_win(self):
+        with self.opened() as store:
+            outcomes = []
+
+            def writer(day):
+                try:
+                    store.append_many({"a": ([offensive(day)], 0), "b": ([offensive(day)], 0)})
+                    outcomes.append("won")
+                except ConcurrencyError:
+                    outcomes.append("lost")
+
+            threads = [threading.Thread(target=writer, args=(d,)) for d in range(1, 7)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(outcomes) == ["lost"] * 5 + ["won"]
+            assert [r.stream for r in store.read_all()] == ["a", "b"] and store.verify().ok
+
     def test_verify_passes_on_an_untouched_store(self):
         with self.opened() as store:
             assert store.verify() == type(store.verify())(True, None, 0)
@@ -299,7 +489,7 @@ class StoreContract:
         with self.opened() as store:
             store.append("a", history[: len(history) // 2])
             rest = history[len(history) // 2 :]
-            store.append("b", rest, causation=["cause"] * len(rest))
+            store.append("b", rest, causation=["cause"] * len(rest), metadata={"run": 7, "x": ""})
             records = list(store.read_all())
             target = data.draw(st.sampled_from(records), label="record")
             changed = data.draw(_changed(getattr(target, column)), label="new value")
@@ -337,7 +527,8 @@ def _changed(value: object) -> st.SearchStrategy:
 
 
 class StoreMachine(RuleBasedStateMachine):
-    """Drives a store against a plain list of `(stream, event, causation)` in position order."""
+    """Drives a store against a plain list of `(stream, event, causation, metadata)` in
+    position order."""
 
     fresh: Factory
     dispose: Callable[[EventStore], None]
@@ -346,32 +537,39 @@ class StoreMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.store = self.fresh()
-        self.model: list[tuple[str, events.Event, str | None]] = []
+        self.model: list[tuple[str, events.Event, str | None, dict]] = []
 
     def teardown(self):
         self.dispose(self.store)
 
     def version(self, stream: str) -> int:
-        return sum(1 for s, _, _ in self.model if s == stream)
+        return sum(1 for entry in self.model if entry[0] == stream)
+
+    def positions(self, count: int) -> list[int]:
+        return list(range(len(self.model), len(self.model) + count))
 
     @initialize()
     def starts_empty(self):
         assert list(self.store.read_all()) == []
         assert self.store.streams() == []
 
-    @rule(stream=st.sampled_from(STREAMS), batch=small_batches, cause=causes)
-    def append_at_the_right_version(self, stream, batch, cause):
+    @rule(stream=st.sampled_from(STREAMS), batch=small_batches, cause=causes, meta=metadatas)
+    def append_at_the_right_version(self, stream, batch, cause, meta):
         positions = self.store.append(
-            stream, batch, expected_version=self.version(stream), causation=[cause] * len(batch)
+            stream,
+            batch,
+            expected_version=self.version(stream),
+            causation=[cause] * len(batch),
+            metadata=meta,
         )
-        assert positions == list(range(len(self.model), len(self.model) + len(batch)))
-        self.model += [(stream, event, cause) for event in batch]
+        assert positions == self.positions(len(batch))
+        self.model += [(stream, event, cause, meta or {}) for event in batch]
 
     @rule(stream=st.sampled_from(STREAMS), batch=small_batches)
     def append_without_a_version_check(self, stream, batch):
         positions = self.store.append(stream, batch)
-        assert positions == list(range(len(self.model), len(self.model) + len(batch)))
-        self.model += [(stream, event, None) for event in batch]
+        assert positions == self.positions(len(batch))
+        self.model += [(stream, event, None, {}) for event in batch]
 
     @rule(stream=st.sampled_from(STREAMS), batch=small_batches, off=st.integers(-3, 3))
     def append_at_a_wrong_version_writes_nothing(self, stream, batch, off):
@@ -379,9 +577,39 @@ class StoreMachine(RuleBasedStateMachine):
         with pytest.raises(ConcurrencyError):
             self.store.append(stream, batch, expected_version=self.version(stream) + off)
 
+    @rule(
+        writes=st.lists(
+            st.tuples(st.sampled_from(STREAMS), st.lists(events_any(), max_size=3), metadatas),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda write: write[0],
+        ),
+        checked=st.booleans(),
+    )
+    def append_many_at_the_right_versions(self, writes, checked):
+        written = self.store.append_many(
+            StreamWrite(stream, batch, self.version(stream) if checked else None, metadata=meta)
+            for stream, batch, meta in writes
+        )
+        assert list(written) == [stream for stream, _, _ in writes]
+        for stream, batch, meta in writes:
+            assert written[stream] == self.positions(len(batch))
+            self.model += [(stream, event, None, meta or {}) for event in batch]
+
+    @rule(
+        streams=st.lists(st.sampled_from(STREAMS), min_size=1, max_size=3, unique=True),
+        batch=small_batches,
+        wrong=st.data(),
+    )
+    def append_many_with_one_wrong_version_writes_nothing(self, streams, batch, wrong):
+        bad = wrong.draw(st.sampled_from(streams), label="wrong stream")
+        versions = {stream: self.version(stream) + (stream == bad) for stream in streams}
+        with pytest.raises(ConcurrencyError):
+            self.store.append_many({stream: (batch, versions[stream]) for stream in streams})
+
     @rule(stream=st.sampled_from(STREAMS), start=st.integers(0, 12), size=batch_sizes)
     def read_a_stream(self, stream, start, size):
-        expected = [(p, s, e, c) for p, (s, e, c) in enumerate(self.model) if s == stream]
+        expected = [(p, *entry) for p, entry in enumerate(self.model) if entry[0] == stream]
         got = list(self.store.read(stream, from_version=start, batch_size=size))
         self.check(got, expected[start:])
         assert [r.version for r in got] == list(range(start, start + len(got)))
@@ -393,9 +621,9 @@ class StoreMachine(RuleBasedStateMachine):
     )
     def read_the_log(self, start, types, size):
         expected = [
-            (p, s, e, c)
-            for p, (s, e, c) in enumerate(self.model)
-            if p >= start and (types is None or type(e).__name__ in types)
+            (p, *entry)
+            for p, entry in enumerate(self.model)
+            if p >= start and (types is None or type(entry[1]).__name__ in types)
         ]
         self.check(list(self.store.read_all(start, types=types, batch_size=size)), expected)
 
@@ -406,7 +634,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     @invariant()
     def versions_and_streams_match(self):
-        streams = sorted({s for s, _, _ in self.model})
+        streams = sorted({entry[0] for entry in self.model})
         assert self.store.streams() == streams
         for stream in STREAMS:
             assert self.store.version(stream) == self.version(stream)
@@ -418,9 +646,11 @@ class StoreMachine(RuleBasedStateMachine):
 
     def check(self, records, expected):
         assert len(records) == len(expected)
-        for record, (position, stream, event, cause) in zip(records, expected, strict=True):
+        for record, (position, stream, event, cause, meta) in zip(records, expected, strict=True):
             assert (record.position, record.stream, record.causation) == (position, stream, cause)
-            assert record.version == sum(1 for s, _, _ in self.model[:position] if s == stream)
+            assert record.version == sum(1 for e in self.model[:position] if e[0] == stream)
             assert (record.type, record.schema) == (type(event).__name__, type(event).SCHEMA)
             assert record.occurred_at == event.occurred_at.isoformat()
             assert record.event == event
+            assert record.meta == meta
+            assert record.metadata == (codec.dumps(meta) if meta else None)

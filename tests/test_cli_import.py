@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import cli
 from simulator.cli import main
 from simulator.store import open_store
 from tests.test_ingest import gdelt_line, gdelt_sample, write
-
-
-@pytest.fixture(autouse=True)
-def only_these_commands(monkeypatch):
-    # The real `main`, with only the commands under test: they do not depend on the others.
-    monkeypatch.setattr(cli, "COMMANDS", ("importer", "relations"))
 
 
 @pytest.fixture

@@ -76,3 +76,56 @@ def test_a_negative_seed_is_a_usage_error(capsys):
     assert raised.value.code == 2
     err = capsys.readouterr().err
     assert "--seed: expected a whole number >= 0 (got '-1')" in err and "Traceback" not in err
+
+
+ONE = ("--workers", "1")
+
+
+def test_run_k_replayed_alone_is_run_k_of_the_stored_ensemble_byte_for_byte(tmp_path, capsys):
+    from simulator.recording import ensemble_stream
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert (
+        main(["run", RECORDED, "--runs", "5", "--seed", "9", "--store", url, "--workers", "1"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["run", RECORDED, "--runs", "5", "--seed", "9", "--index", "3", "--events"]) == 0
+    replayed = capsys.readouterr().out
+    scenario = load_scenario(RECORDED)
+    with open_store(url) as store:
+        (ensemble,) = {r.meta["ensemble"] for r in store.read_all()}
+        stream = ensemble_stream(scenario.name, scenario.content_hash, ensemble, 3)
+        records = list(store.read(stream))
+        stored = "".join(codec.dumps(codec.to_dict(r.event)) + "\n" for r in records)
+        assert replayed == stored
+        meta = records[0].meta
+        assert meta["run"] == 3 and meta["runs"] == 5 and meta["seed"] == "9"
+        assert meta["content_hash"] == scenario.content_hash and meta["version"]
+        assert len(store.streams()) == 5
+
+
+def test_run_k_shows_its_events_and_what_caused_each(capsys):
+    assert main(["run", RECORDED, "--runs", "5", "--seed", "9", "--index", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("run 3 of the ensemble of 5 runs from seed 9")
+    assert "cause" in out and "rule:" in out
+
+
+def test_a_single_run_and_an_ensemble_never_share_a_stream(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert main(["run", RECORDED, "--seed", "7", "--store", url]) == 0
+    assert (
+        main(["run", RECORDED, "--runs", "4", "--seed", "7", "--store", url, "--workers", "1"]) == 0
+    )
+    assert (
+        main(["run", RECORDED, "--runs", "4", "--seed", "8", "--store", url, "--workers", "1"]) == 0
+    )
+    assert (
+        main(["run", RECORDED, "--runs", "4", "--seed", "8", "--store", url, "--workers", "1"]) == 0
+    )
+    capsys.readouterr()
+    with open_store(url) as store:
+        streams = store.streams()
+        assert len(streams) == 1 + 4 + 4  # the second ensemble is its own; the repeat adds nothing
+        assert sum("/seed-7" in s for s in streams) == 1
+        assert len({r.meta.get("ensemble") for r in store.read_all()} - {None}) == 2

@@ -62,7 +62,7 @@ def test_a_seed_sequence_seeds_a_run_like_its_generator(recorded):
     child = np.random.SeedSequence(7).spawn(3)[2]
     run = simulate(recorded, child)
     assert serialized(run) == serialized(simulate(recorded, np.random.SeedSequence(7).spawn(3)[2]))
-    assert run.stream.endswith("/7-2")
+    assert run.stream.endswith("/seed-7-2")
     assert seed_label(12) == "12"
 
 

@@ -235,7 +235,7 @@ class Raw:
 
 COLUMNS = (
     "position", "stream", "version", "type", "schema", "occurred_at", "recorded_at",
-    "causation", "payload", "hash",
+    "causation", "payload", "hash", "metadata",
 )  # fmt: skip
 
 
@@ -254,7 +254,7 @@ def _filled(url: str) -> int:
         for n in range(30):
             labels = [f"{n}.{i}" for i in range(1 + n % 3)]
             events = [statement(label, n) for label in labels]
-            store.append(f"s{n % 4}", events, causation=labels)
+            store.append(f"s{n % 4}", events, causation=labels, metadata={"n": n})
         return store.verify().checked
 
 
@@ -293,12 +293,12 @@ def test_verify_finds_a_deleted_a_nulled_and_a_forged_record(store_url):
         row = raw.sql("SELECT * FROM events WHERE position = ?", (11,))[0]
         raw.sql("DELETE FROM events WHERE position = ?", (11,))
         assert store.verify() == Verification(False, 11, 11)
-        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
         assert store.verify().ok
 
         last = raw.sql("SELECT * FROM events WHERE position = ?", (total - 1,))[0]
-        forged = (total, last[1], last[2] + 1, *last[3:9], "f" * 64)
-        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", forged)
+        forged = (total, last[1], last[2] + 1, *last[3:9], "f" * 64, last[10])
+        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", forged)
         assert store.verify() == Verification(False, total, total)
     finally:
         store.close()

@@ -5,15 +5,22 @@ from __future__ import annotations
 import math
 from datetime import date
 
-import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.comparison import Comparison
 from simulator.ensemble import Ensemble, SeedRoot, monthly_days
-from simulator.report import comparison, comparison_rows, format_estimate, write_report
+from simulator.report import (
+    format_difference,
+    format_estimate,
+    headlines,
+    outcomes,
+    terminal_summary,
+    write_report,
+)
 from simulator.summary import (
     QUANTILE_COLUMNS,
     QUANTILES,
@@ -143,83 +150,113 @@ def test_difference_of_medians_and_dates_in_days():
     assert math.isnan(table.loc[("a", "displaced_total", "median"), "diff"])
 
 
-def test_the_side_by_side_rows_show_each_scenario_and_its_difference():
-    ensembles = [make_ensemble("base", 400, 5), make_ensemble("other", 400, 6, war_rate=0.6)]
-    header, rows = comparison_rows(comparison(ensembles))
-    assert header == ["metric", "statistic", "base", "other", "other - base"]
-    war = next(r for r in rows if r[:2] == ["war_resumed", "probability"])
-    assert war[2].startswith("0.") and war[4].startswith("+0.")
-    assert format_estimate("probability", 0.5, 0.4, 0.6) == "0.500 [0.400, 0.600]"
+def synthetic(*ensembles: Ensemble) -> Comparison:
+    """A comparison of made-up ensembles: the first is every other one's baseline."""
+    from simulator.scenario import Scenario
+
+    scenarios = tuple(
+        Scenario(name=e.name, start=e.start, horizon=e.horizon, branch_at=e.branch)
+        for e in ensembles
+    )
+    against = {e.name: (None if i == 0 else ensembles[0].name) for i, e in enumerate(ensembles)}
+    return Comparison(ensembles, scenarios, against, tuple(against), "first")
 
 
-def test_the_report_writes_every_file_it_names_and_no_plot_is_blank(tmp_path):
-    ensembles = [make_ensemble("base", 300, 7), make_ensemble("other", 200, 8, war_rate=0.7)]
-    written = write_report(ensembles, tmp_path / "report")
+def test_numbers_read_as_a_reader_expects():
+    assert format_estimate("probability", 0.5, 0.4, 0.6) == "50.0% [40.0, 60.0]"
+    assert format_estimate("number", 170_625.0, 170_625.0, 170_625.0) == "170,625"
+    assert format_estimate("number", 3.0, 1.0, 6.0) == "3 [1, 6]"
+    assert format_estimate("number", 0.7251, 0.381, 0.7259) == "0.725 [0.381, 0.726]"
+    # a difference is never rounded into its own interval (it was "-1 [-1, -1]")
+    assert format_difference("number", -0.8125, -1.22, -0.40) == "-0.81 [-1.22, -0.40]"
+    assert format_difference("probability", -0.325, -0.613, 0.002) == "-32.5 pts [-61.3, +0.2]"
+    assert format_difference("date", -135.0, -963.0, 693.0) == "-135 days [-963, +693]"
+
+
+def test_rows_leave_out_repeats_empty_and_constant_outcomes():
+    base, other = make_ensemble("base", 400, 5), make_ensemble("other", 400, 6, war_rate=0.6)
+    for e in (base, other):
+        e.results["same"] = 7
+    found = outcomes(synthetic(base, other), synthetic(base, other).table())
+    keys = [(r.metric, r.statistic) for r in found.rows]
+    assert ("war_resumed", "probability") in keys
+    assert ("war_resumed_on", "probability") not in keys  # the same yes/no as war_resumed
+    assert ("war_resumed_on", "median") in keys
+    assert ("reintegration_completed_on", "probability") in keys  # no yes/no twin: kept
+    assert not any(m == "never" for m, _ in keys)  # no run has a value
+    assert not any(m == "same" for m, _ in keys) and any(
+        c.startswith("Same") for c in found.constant
+    )
+    war = next(r for r in found.rows if r.metric == "war_resumed")
+    assert war.label == "War resumes" and war.term.unit == "probability"
+    assert war.differences["other"].startswith("+") and "pts" in war.differences["other"]
+    displaced = next(r for r in found.rows if r.metric == "displaced_total")
+    assert displaced.spreads["base"].startswith("runs 5-95%: ")
+
+
+def test_the_terminal_summary_fits_80_columns_with_four_scenarios():
+    four = [make_ensemble(f"a scenario with a long name {i}", 100, i) for i in range(4)]
+    text = terminal_summary(synthetic(*four))
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "War resumes" in text and "difference" in text
+
+
+def test_a_headline_answers_for_each_asked_outcome_beside_its_baseline():
+    base, other = make_ensemble("base", 400, 5), make_ensemble("other", 400, 6, war_rate=0.6)
+    said = headlines(synthetic(base, other), synthetic(base, other).table())
+    war = [s for s in said if s.startswith("War resumes")]
+    assert len(war) == 2 and "in other, against" in war[1] and "difference +" in war[1]
+    assert "2025-01-01 to 2030-12-31" in war[0]
+
+
+def test_the_report_folder_is_written_whole_with_its_provenance(tmp_path):
+    base, other = make_ensemble("base", 300, 7), make_ensemble("=other", 200, 8, war_rate=0.7)
+    written = write_report(synthetic(base, other), tmp_path / "report")
     names = {path.name for path in written}
-    expected = {"results.csv", "summary.csv", "index.html"}
-    assert expected | {"relations.png", "reintegration.png", "war.png", "displaced.png"} == names
-    for path in written:
-        assert path.is_file() and path.stat().st_size > 0
-        if path.suffix == ".png":
-            pixels = matplotlib.image.imread(path)
-            assert pixels.ndim == 3 and pixels.var() > 0
-    page = (tmp_path / "report" / "index.html").read_text()
-    for name in names - {"index.html"}:
-        assert name in page
+    assert names == {
+        "index.html", "results.csv", "summary.csv", "results.parquet", "series.parquet"
+    }  # fmt: skip
+    page = (tmp_path / "report" / "index.html").read_text("utf-8")
+    assert "<script>" in page and "Plotly" in page and 'src="http' not in page  # self-contained
+    assert page.count('class="chart"') >= 2 and 'id="provenance"' in page
     results = pd.read_csv(tmp_path / "report" / "results.csv")
     assert len(results) == 500 and list(results.columns[:2]) == ["scenario", "run"]
+    assert "'=other" in set(results["scenario"])  # a spreadsheet would run =other
+    assert not list((tmp_path / "report").glob(".*.tmp"))
 
 
-def test_the_same_name_twice_is_told_apart(tmp_path):
-    twice = [make_ensemble("same", 50, 1), make_ensemble("same", 50, 2)]
-    header, _ = comparison_rows(comparison(twice))
-    assert header[2:4] == ["same", "same (2)"]
+def test_text_from_a_scenario_is_escaped_in_the_page(tmp_path):
+    hostile = "<script>alert(1)</script>"
+    base, other = make_ensemble("base", 50, 7), make_ensemble(hostile, 50, 8)
+    write_report(synthetic(base, other), tmp_path / "r")
+    page = (tmp_path / "r" / "index.html").read_text("utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<script>alert(1)") == 0 and page.count("</script>alert") == 0
 
 
 # --- the command line, with the engine ----------------------------------------------------------
 
 RECORDED = "scenarios/nagorno_karabakh.toml"
+ALTERNATIVE = "scenarios/reinforced_peacekeeping.toml"
 
 
-@pytest.fixture(scope="module")
-def alternative(tmp_path_factory):
-    """The recorded case with attacks twice as likely, as a scenario file."""
-    import attrs
-
-    from simulator import load_scenario
-    from simulator.scenario import dump_scenario
-
-    recorded = load_scenario(RECORDED)
-    hotter = attrs.evolve(
-        recorded,
-        name="Escalation doubled",
-        dynamics=attrs.evolve(
-            recorded.dynamics, values={"attack.base": recorded.dynamics["attack.base"] + 0.693}
-        ),
-    )
-    path = tmp_path_factory.mktemp("scenarios") / "escalation.toml"
-    path.write_text(dump_scenario(hotter), "utf-8")
-    return path
-
-
-def test_compare_prints_the_table_and_writes_the_report(alternative, tmp_path, capsys):
+def test_compare_prints_the_summary_and_writes_the_report(tmp_path, capsys):
     from simulator.cli import main
 
     out = tmp_path / "report"
-    argv = ["compare", RECORDED, str(alternative), "--runs", "16", "--seed", "4", "--out", str(out)]
+    argv = ["compare", RECORDED, ALTERNATIVE, "--runs", "6", "--seed", "4", "--out", str(out)]
     assert main([*argv, "--workers", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "Escalation doubled" in printed and "war_resumed" in printed and "seed 4" in printed
-    for name in ("results.csv", "summary.csv", "index.html", "relations.png", "war.png"):
-        assert (out / name).is_file()
-    for png in out.glob("*.png"):
-        assert matplotlib.image.imread(png).var() > 0
-    results = pd.read_csv(out / "results.csv")
+    assert "Reinforced peacekeeping mandate" in printed and "seed 4" in printed
+    assert "window 2023-01-10 to 2030-12-31; beside Nagorno-Karabakh 2020-2024, branched" in printed
+    assert "War resumes" in printed and "war_resumed" not in printed
+    results = pd.read_parquet(out / "results.parquet")
     assert sorted(results["scenario"].unique()) == [
-        "Escalation doubled",
         "Nagorno-Karabakh 2020-2024",
+        "Nagorno-Karabakh 2020-2024, branched 2023-01-10",
+        "Reinforced peacekeeping mandate",
     ]
-    assert len(results) == 32
+    assert len(results) == 18
 
 
 def test_the_ensemble_command_runs_one_scenario_on_a_local_dask_cluster(capsys):
@@ -266,4 +303,5 @@ def test_the_scenarios_ensemble_and_outputs_tables_are_the_defaults(tmp_path, ca
     assert main(["compare", str(path), "--workers", "1"]) == 0
     printed = capsys.readouterr().out
     assert "5 runs per scenario, seed 3" in printed
-    assert "casualties" in printed and "aid_delivered_share" not in printed
+    asked = [line for line in printed.splitlines() if line.startswith("* ")]
+    assert [line.split(",")[0] for line in asked] == ["* War resumes", "* Casualties"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import attrs
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +18,7 @@ from simulator.cast import KINDS, Actor, Alignment, Group
 from simulator.dynamics import DEFAULTS, Parameters
 from simulator.errors import ScenarioError
 from simulator.events import MISSION_KINDS, Ceasefire, Offensive
+from simulator.frozen import FrozenMap
 from simulator.scenario import (
     METRICS,
     Ensemble,
@@ -521,6 +524,59 @@ def test_each_shipped_scenario_loads_and_each_alternative_extends_the_recorded_c
             assert scenario.events == record.events
             assert scenario.description.startswith("What if")
             assert scenario.interventions
+
+
+def _mutable_parts(value, path: str = "scenario"):
+    """The key paths of every dict, list, set or writable array reachable from *value*."""
+    if isinstance(value, dict | list | set | bytearray) or (
+        isinstance(value, np.ndarray) and value.flags.writeable
+    ):
+        yield path
+    elif attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from _mutable_parts(getattr(value, field.name), f"{path}.{field.name}")
+    elif isinstance(value, FrozenMap):
+        for key, item in value.items():
+            yield from _mutable_parts(key, f"{path}[{key!r}] (key)")
+            yield from _mutable_parts(item, f"{path}[{key!r}]")
+    elif isinstance(value, tuple | frozenset):
+        for index, item in enumerate(value):
+            yield from _mutable_parts(item, f"{path}[{index}]")
+
+
+@pytest.mark.parametrize("path", sorted(RECORDED.parent.glob("*.toml")), ids=lambda p: p.stem)
+def test_nothing_reachable_from_a_shipped_scenario_can_be_changed_in_place(path):
+    scenario = load_scenario(path)
+    assert list(_mutable_parts(scenario)) == []
+    assert isinstance(scenario.actors, FrozenMap) and isinstance(scenario.cast.backers, FrozenMap)
+
+
+def test_changing_a_scenarios_tables_is_a_type_error_and_evolve_makes_a_new_one():
+    scenario = load_scenario(RECORDED)
+    tables = (scenario.actors, scenario.regions, scenario.groups, scenario.dynamics.values)
+    for table in (*tables, scenario.cast.actors, scenario.cast.commitment):
+        key = next(iter(table))
+        with pytest.raises(TypeError):
+            table[key] = table[key]
+        with pytest.raises(TypeError):
+            del table[key]
+        with pytest.raises(TypeError):
+            table.update({})
+    with pytest.raises(ValueError):
+        scenario.uncertainties.fit.blocks[0].mean[0] = 0.0
+    grown = attrs.evolve(scenario, actors=scenario.actors | {"NEW": Actor(name="New")})
+    assert "NEW" in grown.actors and "NEW" in grown.cast.actors and "NEW" not in scenario.actors
+    assert grown.content_hash != scenario.content_hash
+
+
+@pytest.mark.parametrize("path", [RECORDED, RECORDED.parent / "no_offensive_2023.toml"])
+def test_a_scenario_pickles_equal_with_the_same_content_hash(path):
+    scenario = load_scenario(path)
+    again = pickle.loads(pickle.dumps(scenario))
+    assert again == scenario and again.content_hash == scenario.content_hash
+    assert again.canonical() == scenario.canonical() and hash(again) == hash(scenario)
+    assert again.cast == scenario.cast and again.scheduled() == scenario.scheduled()
+    assert isinstance(again.actors, FrozenMap) and list(_mutable_parts(again)) == []
 
 
 @st.composite

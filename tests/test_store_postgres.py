@@ -25,10 +25,10 @@ from simulator import events
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.redaction import redact_url as redact
 from simulator.store import open_store
-from simulator.store.base import record_hash
+from simulator.store.base import GENESIS, chain, prepare, record_hash
 from simulator.store.postgres import PostgresStore, _escape
 from tests import pg_server as server_module
-from tests.store_contract import make_contract_tests, offensive
+from tests.store_contract import COLUMNS, make_contract_tests, offensive
 
 _server: dict = {}
 _numbers = itertools.count()
@@ -86,7 +86,12 @@ def raw(pg_url):
 
 def test_the_schema_is_created_on_first_use_with_its_guards(pg_url, raw):
     open_store(pg_url).close()
-    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    columns = raw.execute(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_name = 'events' AND table_schema = current_schema() ORDER BY ordinal_position"
+    ).fetchall()
+    assert [c[0] for c in columns] == [*COLUMNS] and columns[-1] == ("metadata", "text", "YES")
     constraints = raw.execute(
         "SELECT contype, array_agg(a.attname::text ORDER BY a.attname) FROM pg_constraint c "
         "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
@@ -118,6 +123,94 @@ def test_a_store_from_a_newer_diplosim_is_refused(pg_url, raw):
     raw.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 99, newer than this diplosim"):
         open_store(pg_url)
+
+
+# The tables as schema version 1 made them, written out here rather than taken from the code.
+V1_DDL = """
+CREATE TABLE events (
+    position BIGINT PRIMARY KEY,
+    stream TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    schema INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    causation TEXT,
+    payload TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE INDEX events_by_type ON events (type, position);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+"""
+
+
+def _make_v1_store(raw) -> None:
+    """A store as diplosim wrote it before metadata: its tables and three chained records."""
+    raw.execute(V1_DDL)
+    prepared = prepare([offensive(1), offensive(2), offensive(3)], ["x", None, "y"])
+    rows = chain("a", 0, 0, GENESIS, prepared, "2024-01-01T00:00:00.000000+00:00")
+    with raw.cursor() as cur:
+        cur.executemany("INSERT INTO events VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", rows)
+
+
+def test_a_version_1_store_is_migrated_when_opened_and_its_records_still_verify(pg_url, raw):
+    _make_v1_store(raw)
+    with open_store(pg_url) as store:
+        assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            "2",
+        )
+        assert store.verify() == type(store.verify())(True, None, 3)
+        assert [(r.causation, r.metadata, r.meta) for r in store.read("a")] == [
+            ("x", None, {}),
+            (None, None, {}),
+            ("y", None, {}),
+        ]
+        assert store.append("a", [offensive(4)], expected_version=3, metadata={"k": 1}) == [3]
+        assert store.verify().ok
+    with open_store(pg_url) as store:  # a second open finds it done
+        assert [r.meta for r in store.read("a", 3)] == [{"k": 1}] and store.verify().ok
+
+
+def _open_and_count(url, start, queue):
+    start.wait()
+    with open_store(url) as store:
+        queue.put(store.verify().checked)
+
+
+def test_many_opens_of_a_version_1_store_at_once_migrate_it_once(pg_url, raw):
+    _make_v1_store(raw)
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=_open_and_count, args=(pg_url, start, queue)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert [queue.get(timeout=5) for _ in workers] == [3] * 4
+
+
+def test_a_version_1_store_opened_by_a_role_that_cannot_migrate_it_says_who_can(pg_url, raw):
+    _make_v1_store(raw)
+    schema = _schema_of(pg_url)
+    reader = f"reader_{schema}"
+    raw.execute(f"CREATE ROLE {reader} LOGIN")
+    raw.execute(f"GRANT USAGE ON SCHEMA {schema} TO {reader}")
+    raw.execute(f"GRANT SELECT ON events, meta TO {reader}")
+    with pytest.raises(StoreError) as caught:
+        open_store(pg_url.replace("postgres@", f"{reader}@"))
+    message = str(caught.value)
+    assert message.startswith(
+        f"cannot open store {redact(pg_url).replace('postgres@', reader + '@')}"
+    )
+    assert "schema version 1" in message and "open it once as the owner" in message
+    assert "\n" not in message
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
 
 
 def test_two_stores_on_one_database_see_each_others_appends(pg_url):
@@ -198,11 +291,11 @@ def test_a_bad_event_after_the_first_slice_writes_nothing_and_is_named(pg_url):
     )
     batch = [offensive(1 + i % 28) for i in range(450)]
     with open_store(pg_url) as store:
-        with pytest.raises(StoreError, match="^event 321: not a catalogue event"):
+        with pytest.raises(StoreError, match="^stream 'a': event 321: not a catalogue event"):
             store.append("a", batch[:321] + [{"type": "Offensive"}] + batch[321:])
-        with pytest.raises(StoreError, match="^event 250: text is not valid Unicode"):
+        with pytest.raises(StoreError, match="^stream 'a': event 250: text is not valid Unicode"):
             store.append("a", batch[:250] + [bad_text] + batch[250:], expected_version=0)
-        with pytest.raises(StoreError, match="^event 150: causation must be text"):
+        with pytest.raises(StoreError, match="^stream 'a': event 150: causation must be text"):
             store.append("a", batch, causation=[None] * 150 + [5] + [None] * 299)
         assert store.version("a") == 0
         assert store.append("a", batch, expected_version=0) == list(range(450))
@@ -284,9 +377,15 @@ def test_the_documented_grants_make_an_append_only_writer_and_a_reader(pg_url, r
     reader_url = pg_url.replace("postgres@", f"{reader}@")
     with open_store(writer_url) as store:
         assert store.append("a", [offensive(1), offensive(2)], expected_version=0) == [0, 1]
+        assert store.append_many({"b": ([offensive(3)], 0), "c": ([offensive(4)], 0)}) == {
+            "b": [2],
+            "c": [3],
+        }
         assert store.verify().ok
     with open_store(reader_url) as store:
         assert [r.version for r in store.read("a")] == [0, 1]
+        with pytest.raises(StoreError, match="cannot write to .*permission denied"):
+            store.append_many({"d": ([offensive(3)], 0)})
         with pytest.raises(StoreError, match="cannot write to .*permission denied"):
             store.append("a", [offensive(3)])
     with psycopg.connect(writer_url) as db, pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import multiprocessing
 import shutil
 import sqlite3
@@ -15,8 +17,9 @@ import pytest
 from simulator import events
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.store import open_store
+from simulator.store.base import GENESIS, chain, prepare
 from simulator.store.sqlite import SQLiteStore
-from tests.store_contract import make_contract_tests, offensive
+from tests.store_contract import COLUMNS, make_contract_tests, offensive
 
 _ROOT = Path(tempfile.mkdtemp(prefix="diplosim-sqlite-tests-"))
 _numbers = itertools.count()
@@ -130,7 +133,9 @@ def test_a_failed_insert_rolls_back_the_whole_batch(path):
     with open_store(url) as store:
         with pytest.raises(StoreError, match="cannot write to .*refused"):
             store.append("a", [offensive(2), offensive(3), offensive(4)], expected_version=1)
-        assert [r.version for r in store.read("a")] == [0]
+        with pytest.raises(StoreError, match="cannot write to .*refused"):
+            store.append_many({"b": ([offensive(2)], 0), "a": ([offensive(3)] * 3, 1)})
+        assert [r.stream for r in store.read_all()] == ["a"]
         assert store.verify().ok
 
 
@@ -138,8 +143,136 @@ def test_a_store_from_a_newer_diplosim_is_refused(path):
     SQLiteStore(str(path)).close()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match="schema version 99, newer than"):
+    with pytest.raises(StoreError, match=r"schema version 99, newer than .* \(2\)"):
         open_store(f"sqlite:///{path}")
+    with pytest.raises(StoreError, match="schema version 99, newer than"):
+        open_store(f"sqlite:///{path}", create=False)
+
+
+def test_a_new_store_has_schema_version_2_and_a_nullable_metadata_column(path):
+    SQLiteStore(str(path)).close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    columns = db.execute("PRAGMA table_info(events)").fetchall()
+    assert [c[1] for c in columns] == [*COLUMNS]
+    assert columns[-1][1:4] == ("metadata", "TEXT", 0)  # name, type, not null
+
+
+# The tables as schema version 1 made them, written out here rather than taken from the code.
+V1_DDL = """
+CREATE TABLE events (
+    position INTEGER PRIMARY KEY,
+    stream TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    causation TEXT,
+    payload TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE INDEX events_by_type ON events (type, position);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+"""
+
+
+def _make_v1_store(path: Path) -> str:
+    """A store file as diplosim wrote it before metadata (WAL mode, three chained records)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(V1_DDL)
+    prepared = prepare([offensive(1), offensive(2), offensive(3)], ["x", None, "y"])
+    rows = chain("a", 0, 0, GENESIS, prepared, "2024-01-01T00:00:00.000000+00:00")
+    db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+    db.close()
+    return f"sqlite:///{path}"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_version_1_store_opened_for_writing_is_migrated_and_still_verifies(path):
+    url = _make_v1_store(path)
+    with open_store(url) as store:
+        assert store.verify() == type(store.verify())(True, None, 3)
+        assert [(r.causation, r.metadata, r.meta) for r in store.read("a")] == [
+            ("x", None, {}),
+            (None, None, {}),
+            ("y", None, {}),
+        ]
+        assert store.append("a", [offensive(4)], expected_version=3, metadata={"k": 1}) == [3]
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert [c[1] for c in db.execute("PRAGMA table_info(events)")] == [*COLUMNS]
+    db.close()
+    with open_store(url, create=False) as store:  # now read as version 2
+        assert [r.meta for r in store.read("a", 3)] == [{"k": 1}] and store.verify().ok
+
+
+def test_a_version_1_store_opened_read_only_is_read_as_it_is_and_left_unchanged(path, capsys):
+    from simulator.cli import main
+
+    url = _make_v1_store(path)
+    before = _digest(path)
+    with open_store(url, create=False) as store:
+        assert [(r.version, r.metadata, r.meta) for r in store.read("a")] == [
+            (0, None, {}),
+            (1, None, {}),
+            (2, None, {}),
+        ]
+        assert [r.position for r in store.read_all(1, types=["Offensive"])] == [1, 2]
+        assert store.verify() == type(store.verify())(True, None, 3)
+        with pytest.raises(StoreError, match="cannot write to .*: the store was opened read-only"):
+            store.append("a", [offensive(4)])
+    assert main(["events", "export", "--store", url, "--records"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["metadata"] for r in records] == [None, None, None]
+    assert _digest(path) == before
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    db.close()
+
+
+def _open_and_count(url, start, queue):
+    start.wait()
+    with open_store(url) as store:
+        queue.put(store.verify().checked)
+
+
+def test_many_opens_of_a_version_1_store_at_once_migrate_it_once(path):
+    url = _make_v1_store(path)
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    workers = [context.Process(target=_open_and_count, args=(url, start, queue)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert [queue.get(timeout=5) for _ in workers] == [3] * 4
+    with open_store(url) as store:
+        assert store.verify().ok
+
+
+def test_export_records_gives_the_metadata_as_an_object_or_null(path, capsys):
+    from simulator.cli import main
+
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        store.append_many({"a": ([offensive(1)], 0), "b": ([offensive(2)], 0)})
+        store.append("c", [offensive(3)], metadata={"run": 2, "scenario": "nk"})
+    assert main(["events", "export", "--store", url, "--records"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["stream"], r["metadata"]) for r in records] == [
+        ("a", None),
+        ("b", None),
+        ("c", {"run": 2, "scenario": "nk"}),
+    ]
 
 
 def test_a_path_that_cannot_be_opened_is_a_store_error(tmp_path):

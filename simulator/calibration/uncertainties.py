@@ -42,7 +42,7 @@ class Distribution:
 
     name: str
     kind: str
-    numbers: tuple[float, ...]
+    numbers: tuple[float, ...] = attrs.field(converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -110,6 +110,16 @@ class Uncertainties:
         for d in self.distributions:
             if d.name not in DEFAULTS and d.name not in SETTINGS:
                 raise ValueError(f"'{d.name}' is not a parameter of the dynamics")
+        # The fit's numbers enter the scenario's content hash: changed in place, they would
+        # leave it stale, so its arrays are made read-only.
+        for block in fit.blocks if fit is not None else ():
+            for array in (block.mean, block.covariance, block.draws):
+                if array is not None:
+                    array.setflags(write=False)
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        """Rebuilt when unpickled, not restored: numpy unpickles arrays writable."""
+        return (Uncertainties, attrs.astuple(self, recurse=False))
 
     def canonical(self) -> dict[str, object]:
         """JSON-ready, for the scenario's content hash: the fit enters by its numbers."""

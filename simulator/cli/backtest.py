@@ -13,10 +13,7 @@ from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "backtest", help="score forecasts at past origins against the record, beside baselines"
-    )
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="a recorded case with [[questions]]")
     add_scenario_options(parser)
     when = parser.add_mutually_exclusive_group(required=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -19,18 +18,22 @@ from simulator.scenario.value import MAX_RUNS
 DEFAULT_RUNS = 1000
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "compare",
-        help="run ensembles of scenarios and compare their outcomes",
-        description=(
-            "Run an ensemble of each scenario (the same seed for each) and print each one's "
-            "outcome metrics with intervals beside the first scenario's, with the differences "
-            "and their uncertainty. --out DIR also writes results.csv, summary.csv, PNG plots "
-            "and index.html."
-        ),
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run an ensemble of each scenario and of each one's matched baseline (the same "
+        "seed for each) and print each one's outcomes beside its baseline's on the same "
+        "window, with the differences and their uncertainty. --out DIR also writes "
+        "index.html (self-contained, interactive), results and series as Parquet and CSV."
     )
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML files")
+    parser.add_argument(
+        "--against",
+        choices=("matched", "first"),
+        default="matched",
+        help="set each alternative beside its matched baseline (default: the scenario it "
+        "extends, branched on the same day, without interventions), or beside the first "
+        "scenario listed (refused unless every window is the first's)",
+    )
     add_scenario_options(parser)
     add_ensemble_arguments(parser)
     parser.set_defaults(handler=run_ensemble_command)
@@ -87,79 +90,52 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_ensemble_command(args: argparse.Namespace) -> int:
-    """Run the ensembles the parsed *args* ask for (`scenarios` or `scenario`), print the
-    table, write the report when `--out` is given; return the exit code."""
-    from rich.console import Console
-
-    from simulator.ensemble import SeedRoot, dask_client, run_ensemble
-    from simulator.report import comparison, rich_table, write_report
+    """Run the ensembles the parsed *args* ask for (`scenarios` to compare, or one `scenario`),
+    print the summary, write the report when `--out` is given; return the exit code."""
+    from simulator.comparison import run_comparison
+    from simulator.ensemble import SeedRoot, dask_client
+    from simulator.report import terminal_summary, write_report
     from simulator.terminal import safe
 
     paths = getattr(args, "scenarios", None) or [args.scenario]
     scenarios = [scenario_from(args, str(path)) for path in paths]
     # the first scenario's [ensemble] table gives what the command line does not
-    settings = getattr(scenarios[0], "ensemble", None)
-    runs = getattr(args, "runs", None) or getattr(settings, "runs", None) or DEFAULT_RUNS
+    settings = scenarios[0].ensemble
+    runs = getattr(args, "runs", None) or settings.runs or DEFAULT_RUNS
     seed = getattr(args, "seed", None)
     if seed is None:
-        seed = getattr(settings, "seed", None)
+        seed = settings.seed
     if seed is None:  # drawn once, so every scenario shares it and the user can repeat it
         seed = SeedRoot.of(None).entropy
     level = getattr(args, "level", 0.95)
-    wanted = [m for s in scenarios for m in getattr(s, "outputs", ())] or None
-    # On a terminal, its width; into a file or a pipe, wide enough that no word is broken.
-    console = Console(width=None if sys.stdout.isatty() else 200)
     dask = getattr(args, "dask", None)
-    workers = getattr(args, "workers", None)
     try:
         with ExitStack() as stack:
             if dask is not None:  # one cluster for every scenario
-                dask = stack.enter_context(dask_client(dask, workers))
-            ensembles = [
-                run_ensemble(
-                    scenario,
-                    runs,
-                    seed,
-                    workers=workers,
-                    dask=dask,
-                    store=getattr(args, "store", None),
-                )
-                for scenario in scenarios
-            ]
+                dask = stack.enter_context(dask_client(dask, getattr(args, "workers", None)))
+            comparison = run_comparison(
+                scenarios,
+                runs,
+                seed,
+                against=getattr(args, "against", "alone"),
+                workers=getattr(args, "workers", None),
+                dask=dask,
+                store=getattr(args, "store", None),
+            )
     except OSError as exc:  # a Dask scheduler that cannot be reached, a pool that fails
         where = f" at {args.dask}" if getattr(args, "dask", None) else ""
         raise DiplosimError(f"cannot run the ensemble{where}: {exc}") from None
-    title = " vs ".join(e.name for e in ensembles)
-    console.print(rich_table(comparison(ensembles, level, wanted), level, title=title))
-    console.print(f"{runs:,} runs per scenario, seed {seed}")
-    for scenario, ensemble in zip(scenarios, ensembles, strict=True):
-        if ensemble.parameters is not None:
-            console.print(safe(uncertainty_note(scenario, ensemble)), markup=False)
+    print(terminal_summary(comparison, level))
+    print(f"{runs:,} runs per scenario, seed {seed}")
+    if getattr(args, "store", None):
+        for ensemble in comparison.ensembles:
+            print(safe(f"{ensemble.name}: ensemble {ensemble.id} in the store ({runs:,} runs)"))
     out = getattr(args, "out", None)
     if out is not None:
-        try:
-            written = write_report(ensembles, out, level, wanted)
-        except OSError as exc:
-            raise DiplosimError(f"cannot write the report to {out}: {exc}") from None
+        written = write_report(comparison, out, level)
         names = ", ".join(p.name for p in written)
-        console.print(safe(f"wrote {len(written)} files to {out}: {names}"), markup=False)
+        print(safe(f"wrote {len(written)} files to {out}: {names}"))
     return 0
-
-
-def uncertainty_note(scenario, ensemble) -> str:
-    """What the parameter draws of *ensemble* were, and so what its intervals cover."""
-    given = scenario.uncertainties
-    sets = int(ensemble.parameters["set"].max()) + 1
-    source = []
-    if given.fit is not None:
-        source.append(f"the fit in {given.source} ({given.draws})")
-    if given.distributions:
-        source.append(f"{len(given.distributions)} distributions given")
-    return (
-        f"{scenario.name}: {sets:,} parameter sets x {given.runs_per_set} runs, drawn from "
-        f"{' and '.join(source)} by {given.design}: the intervals cover chance and the "
-        "parameters' uncertainty"
-    )
 
 
 def whole_number(minimum: int, maximum: int | None = None):

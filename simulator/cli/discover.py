@@ -14,15 +14,11 @@ from simulator.errors import DiplosimError
 WEAK = 0.05  # a restriction whose quasi-p-values are all above this is called weak
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "discover",
-        help="scenario discovery: where in the [uncertainties] an outcome happens (PRIM)",
-        description=(
-            "Run one run of each of N parameter sets drawn from the scenario's [uncertainties] "
-            "and find with PRIM the box of parameter values (on their own scales) in which the "
-            "outcome mostly happens. --out DIR writes trajectory.csv, box.csv and discovery.png."
-        ),
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run one run of each of N parameter sets drawn from the scenario's [uncertainties] "
+        "and find with PRIM the box of parameter values (on their own scales) in which the "
+        "outcome mostly happens. --out DIR writes trajectory.csv, box.csv and discovery.png."
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     add_scenario_options(parser)

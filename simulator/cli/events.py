@@ -20,8 +20,7 @@ MAX_REPORTED = 20  # bad lines reported before "... and N more"
 SUMMARY_WIDTH = 60
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("events", help="append, list, verify and export stored events")
+def register(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="events_command", metavar="ACTION", required=True)
     store_help = "store URL (default: $DIPLOSIM_STORE, else sqlite:///diplosim.db)"
 
@@ -63,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--records",
         action="store_true",
-        help="whole records (position, stream, version, hash, ...) instead of appendable events",
+        help="whole records (position, stream, version, hash, metadata, ...) instead of "
+        "appendable events",
     )
     export.set_defaults(handler=run_export)
 
@@ -194,6 +194,7 @@ def run_export(args: argparse.Namespace) -> int:
             if args.records:
                 data = record._asdict()
                 data["payload"] = json.loads(record.payload)
+                data["metadata"] = None if record.metadata is None else record.meta
             else:
                 data = codec.to_dict(record.event)
             out.write(codec.dumps(data))

@@ -9,10 +9,7 @@ from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.cli.relations import day_argument
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "fit", help="fit the dynamics to recorded logs (pooled over the scenarios given)"
-    )
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario files (TOML)")
     add_scenario_options(parser)
     parser.add_argument("--out", required=True, help="the fit file to write (TOML)")

@@ -11,13 +11,11 @@ from simulator.store import open_store
 MAX_SHOWN = 50  # refused rows printed one by one before "... and N more"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "import",
-        help="import real event data (GDELT, ICEWS, ACLED) into a stream",
-        description="Import a GDELT, ICEWS or ACLED file into a stream; importing it again "
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Import a GDELT, ICEWS or ACLED file into a stream; importing it again "
         "adds nothing. Refused rows are listed on stderr with their line; exit 0 when the "
-        "file was read, 2 when the file, its format or the store cannot be used.",
+        "file was read, 2 when the file, its format or the store cannot be used."
     )
     parser.add_argument("file", help="the data file")
     parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="fmt")

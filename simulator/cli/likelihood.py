@@ -10,10 +10,7 @@ from simulator.cli.relations import day_argument
 from simulator.errors import ScenarioError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "likelihood", help="the log-likelihood of the record under the dynamics, by rule"
-    )
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     add_scenario_options(parser)
     parser.add_argument(

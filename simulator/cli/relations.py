@@ -18,12 +18,10 @@ class RelationsError(DiplosimError):
     """The pair, dates or streams asked for cannot be shown."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "relations",
-        help="the relations index of a pair over time (monthly table, optional plot)",
-        description="Print the relations index of a pair at each month's end for one or more "
-        "streams (recorded, imported or simulated), and plot it day by day.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Print the relations index of a pair at each month's end for one or more "
+        "streams (recorded, imported or simulated), and plot it day by day."
     )
     parser.add_argument(
         "--store", help="store URL (default: $DIPLOSIM_STORE, else sqlite:///diplosim.db)"

@@ -12,7 +12,7 @@ from pathlib import Path
 from simulator import world
 from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError
-from simulator.events import Event
+from simulator.events import Event, describe
 from simulator.redaction import redact_url
 from simulator.scenario import Scenario
 from simulator.store import open_store
@@ -21,10 +21,7 @@ STREAM = "history"
 PLOTTED_PAIRS = 6  # pairs plotted when none are named: those the most events moved
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "replay", help="replay a scenario's recorded events: the changes, or the state on a day"
-    )
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario file (TOML)")
     add_scenario_options(parser)
     parser.add_argument("--at", metavar="DATE", help="show the state on DATE (YYYY-MM-DD)")
@@ -78,26 +75,6 @@ def _day(text: str) -> date:
 # --- what each event changed -------------------------------------------------------------------
 
 
-def summary(event: Event) -> str:
-    """A short description of *event*: its kind, the actors it names and its place."""
-    words = [str(getattr(event, name)) for name in ("kind", "milestone") if hasattr(event, name)]
-    actors = event.actors()
-    if actors:
-        words.append(", ".join(actors))
-    for name in ("share", "people", "troops", "casualties"):
-        value = getattr(event, name, None)
-        if value is not None:
-            words.append(f"{name} {_number(value)}")
-    region = getattr(event, "region", None)
-    if region is not None:
-        words.append(f"in {region}")
-    return " ".join(words)
-
-
-def _number(value: float | int) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:.3g}"
-
-
 def _holdings(shares: dict[str, float]) -> str:
     ranked = sorted(shares.items(), key=lambda item: -item[1])
     return ", ".join(f"{actor} {share:.3f}" for actor, share in ranked) or "nobody"
@@ -144,7 +121,7 @@ def change_report(scenario: Scenario, half_life: float) -> list[str]:
         after = state.snapshot()
         changed = "; ".join(changes(before, after, event)) or "no change of state"
         lines.append(
-            f"{event.occurred_at}  {type(event).__name__:<21} {summary(event)}  => {changed}"
+            f"{event.occurred_at}  {type(event).__name__:<21} {describe(event)}  => {changed}"
         )
         before = after
     return lines

@@ -12,13 +12,12 @@ from simulator import codec
 from simulator.cli.compare import add_ensemble_arguments, run_ensemble_command, seed_argument
 from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.engine import Run, simulate
-from simulator.errors import DiplosimError, StoreError
-from simulator.redaction import redact_url
+from simulator.errors import DiplosimError
+from simulator.recording import store_run
 from simulator.store import open_store
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="simulate a scenario from its branch point")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario file (TOML)")
     add_scenario_options(parser)
     parser.add_argument(
@@ -30,24 +29,59 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--events", action="store_true", help="print the path's events as JSON Lines instead"
     )
-    parser.add_argument("--store", help="also write the run to stream run/<name>/<seed> there")
+    parser.add_argument(
+        "--store", help="also write the run(s) to this store (stream run/<name>/<hash>/...)"
+    )
+    parser.add_argument(
+        "--index",
+        type=seed_argument,
+        metavar="K",
+        help="replay run K of the ensemble of --runs N from --seed S, with its events and causes",
+    )
     add_ensemble_arguments(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.index is not None:
+        return replay_member(args)
     if args.runs is not None:
         if args.events:
-            raise DiplosimError("--events shows one path: use it without --runs")
+            raise DiplosimError("--events shows one path: use it without --runs (or with --index)")
         return run_ensemble_command(args)
     scenario = scenario_from(args, args.scenario)
     run = simulate(scenario, scenario.ensemble.seed if args.seed is None else args.seed)
+    return _show_run(run, args)
+
+
+def replay_member(args: argparse.Namespace) -> int:
+    """Run k of the ensemble of --runs N from --seed S, alone: the same path, shown with the
+    events it wrote and what caused each."""
+    from simulator.ensemble import simulate_run
+
+    scenario = scenario_from(args, args.scenario)
+    runs = args.runs or scenario.ensemble.runs
+    seed = scenario.ensemble.seed if args.seed is None else args.seed
+    if args.index >= runs:
+        raise DiplosimError(f"--index {args.index} is not a run of an ensemble of {runs:,} runs")
+    run = simulate_run(scenario, runs, seed, args.index)
+    if not args.events:
+        print(f"run {args.index} of the ensemble of {runs:,} runs from seed {seed}")
+    return _show_run(run, args, causes=True)
+
+
+def _show_run(run: Run, args: argparse.Namespace, causes: bool = False) -> int:
     if args.events:
         write_events(run)
     else:
         print(summary(run))
+        if causes:
+            print()
+            print(events_table(run))
     if args.store:
-        print(store_run(run, args.store), file=sys.stderr if args.events else sys.stdout)
+        with open_store(args.store) as store:
+            done = store_run(run, store)
+        print(done, file=sys.stderr if args.events else sys.stdout)
     return 0
 
 
@@ -75,6 +109,21 @@ def summary(run: Run) -> str:
     return "\n".join(lines)
 
 
+def events_table(run: Run) -> str:
+    """The events the run wrote after the branch, each with its cause (the rule that wrote
+    it, or the intervention or record it comes from)."""
+    from simulator.events import describe
+    from simulator.terminal import safe
+
+    rows = [
+        f"{e.occurred_at}  {type(e).__name__:<22} {cause:<24} {safe(describe(e))}"
+        for e, cause in zip(run.events, run.causes, strict=True)
+        if cause != "record"
+    ]
+    head = f"{'date':<10}  {'event':<22} {'cause':<24} summary"
+    return "\n".join([head, *rows] if rows else ["no events after the branch"])
+
+
 def _show(value) -> str:
     if value is None:
         return "-"
@@ -87,21 +136,3 @@ def _show(value) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
-
-
-def store_run(run: Run, url: str) -> str:
-    """Write *run* to its stream at *url*, unless the stream already holds exactly it."""
-    stream = run.stream
-    with open_store(url) as store:
-        held = store.version(stream)
-        if held:
-            stored = [(r.type, r.schema, r.payload, r.causation) for r in store.read(stream)]
-            mine = [(*codec.encode(e), c) for e, c in zip(run.events, run.causes, strict=True)]
-            if stored == mine:
-                return f"{stream}: already stored ({held} events), nothing written"
-            raise StoreError(
-                f"stream {stream!r} already holds {held} events of another run "
-                "(a changed scenario?); nothing written"
-            )
-        store.append(stream, run.events, expected_version=0, causation=run.causes)
-    return f"{stream}: {len(run.events)} events written to {redact_url(url)}"

@@ -7,26 +7,16 @@ import sys
 from pathlib import Path
 
 from simulator.cli.options import add_scenario_options, scenario_from
+from simulator.comparison import question_of
 from simulator.dynamics import Parameters
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("scenarios", help="list the scenarios of a folder and what they change")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", nargs="?", default="scenarios", metavar="DIR")
     add_scenario_options(parser)
     parser.set_defaults(handler=scenarios)
-
-
-def question(scenario: Scenario) -> str:
-    """The question a scenario asks: the first sentence of its description."""
-    text = " ".join(scenario.description.split())
-    for end in ("? ", ". "):
-        if end in text:
-            text = text[: text.index(end) + 1]
-            break
-    return text
 
 
 def scenarios(args: argparse.Namespace) -> int:
@@ -73,7 +63,7 @@ def table(rows: list[tuple[str, Scenario]]) -> str:
         changed = _changed_parameters(scenario)
         if changed and scenario.extends:
             out.append(f"    dynamics: {changed}")
-        out.append(f"    question: {question(scenario) or '-'}")
+        out.append(f"    question: {question_of(scenario) or '-'}")
     return "\n".join(out)
 
 

@@ -15,16 +15,12 @@ from simulator.errors import DiplosimError
 DEFAULT_SAMPLES = {"sobol": 128, "morris": 20}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "sensitivity",
-        help="global sensitivity of outcomes to the [uncertainties] factors (Sobol', Morris)",
-        description=(
-            "Sample the factors of the scenario's [uncertainties] (a fit's parameters grouped "
-            "by rule block) with SALib, run each point once with its own seed and print the "
-            "indices of each outcome, largest effect first. --out DIR writes sensitivity.csv "
-            "and sensitivity.png."
-        ),
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Sample the factors of the scenario's [uncertainties] (a fit's parameters grouped "
+        "by rule block) with SALib, run each point once with its own seed and print the "
+        "indices of each outcome, largest effect first. --out DIR writes sensitivity.csv "
+        "and sensitivity.png."
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     add_scenario_options(parser)

@@ -9,8 +9,7 @@ from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import ScenarioError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("validate", help="check scenario files: ok, or one line per problem")
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="scenario files (TOML)")
     add_scenario_options(parser)
     parser.set_defaults(handler=validate)

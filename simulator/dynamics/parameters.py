@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import attrs
 
 from simulator.dynamics.rules import RULES
+from simulator.frozen import FrozenMap
 
 LN = math.log
 
@@ -238,8 +239,8 @@ def _check_free(inst, attribute, names: tuple[str, ...]) -> None:
             raise ValueError(f"'{name}' is not a parameter of the rules (in free)")
 
 
-def _frozen_floats(values: Mapping[str, float]) -> Mapping[str, float]:
-    return {k: float(v) for k, v in dict(values).items()}
+def _frozen_floats(values: Mapping[str, float]) -> FrozenMap[str, float]:
+    return FrozenMap({k: float(v) for k, v in dict(values).items()})
 
 
 @attrs.frozen(kw_only=True)
@@ -254,16 +255,16 @@ class Parameters:
     enabled: bool = True
     relations_half_life_days: float = attrs.field(default=180.0, validator=_positive)
     recheck_days: int = attrs.field(default=30, validator=_whole_days)
-    values: Mapping[str, float] = attrs.field(
-        factory=dict, converter=_frozen_floats, validator=_check_values
+    values: FrozenMap[str, float] = attrs.field(
+        factory=FrozenMap, converter=_frozen_floats, validator=_check_values
     )
     # Each rule's coefficients as a tuple, worked out once: the engine reads them every piece.
     free: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_check_free)
-    _by_rule: Mapping[str, tuple[float, ...]] = attrs.field(init=False, eq=False, repr=False)
+    _by_rule: FrozenMap[str, tuple[float, ...]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         by_rule = {r.name: tuple(self[f"{r.name}.{c}"] for c in r.covariates) for r in RULES}
-        object.__setattr__(self, "_by_rule", by_rule)
+        object.__setattr__(self, "_by_rule", FrozenMap(by_rule))
 
     def __getitem__(self, name: str) -> float:
         found = self.values.get(name)
@@ -271,7 +272,10 @@ class Parameters:
 
     def coefficients(self, rule: str) -> tuple[float, ...]:
         """The coefficients of *rule* in the order of its covariates."""
-        return self._by_rule[rule]
+        found = self._by_rule.get(rule)  # `get` is the dict's own: read every piece
+        if found is None:
+            raise KeyError(rule)
+        return found
 
     def resolved(self) -> dict[str, float]:
         """Every parameter's value, defaults included, by name."""

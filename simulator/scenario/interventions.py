@@ -10,7 +10,7 @@ error: it would silently change nothing.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ import attrs
 
 from simulator import codec, events
 from simulator.errors import CodecError, EventError
+from simulator.frozen import FrozenMap
 from simulator.scenario.problems import Invalid, KeyPath
 
 ACTIONS = ("drop", "insert", "change")
@@ -81,8 +82,9 @@ class Match:
         return {k: v for k, v in keys if v not in (None, [], ())}
 
 
-def _frozen_set(value: Any) -> dict[str, Any]:
-    return {k: _to_tuple(v) if isinstance(v, list) else v for k, v in dict(value).items()}
+def _frozen_set(value: Any) -> FrozenMap[str, Any]:
+    items = dict(value).items()
+    return FrozenMap({k: _to_tuple(v) if isinstance(v, list) else v for k, v in items})
 
 
 @attrs.frozen(kw_only=True)
@@ -93,7 +95,7 @@ class Intervention:
     name: str = ""
     match: Match | None = None
     events: tuple[events.Event, ...] = attrs.field(default=(), converter=tuple)
-    set: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_set, hash=False)
+    set: FrozenMap[str, Any] = attrs.field(factory=FrozenMap, converter=_frozen_set, hash=False)
 
     def label(self, index: int) -> str:
         return repr(self.name) if self.name else f"interventions[{index}]"
@@ -127,7 +129,7 @@ def _show(value: Any) -> str:
 
 
 def _json(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json(v) for v in value]
@@ -188,7 +190,7 @@ def apply(
     return result, problems
 
 
-def change(event: events.Event, values: dict[str, Any], path: KeyPath) -> events.Event:
+def change(event: events.Event, values: Mapping[str, Any], path: KeyPath) -> events.Event:
     """*event* with the fields *values*; Invalid names the `set` key that does not fit."""
     cls = type(event)
     names = [f.name for f in attrs.fields(cls)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from simulator import codec, events
 from simulator.calibration.uncertainties import Uncertainties
 from simulator.cast import Actor, Alignment, Cast, Group
 from simulator.dynamics import Parameters
+from simulator.frozen import FrozenMap, frozen_map
 from simulator.metrics import Focus
 from simulator.questions import Question
 from simulator.scenario import interventions as iv
@@ -54,9 +56,9 @@ _ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _to_actors(value: Any) -> Any:
-    """Names alone become organisations (`{"UN": "United Nations"}`)."""
-    if isinstance(value, dict):
-        return {k: Actor(name=v) if isinstance(v, str) else v for k, v in value.items()}
+    """Names alone become organisations (`{"UN": "United Nations"}`); the table is frozen."""
+    if isinstance(value, Mapping):
+        return FrozenMap({k: Actor(name=v) if isinstance(v, str) else v for k, v in value.items()})
     return value
 
 
@@ -74,16 +76,18 @@ class Scenario:
     the dynamics, the ensemble settings and the metrics to report.
 
     `content_hash` is the sha256 of `canonical()`: the same scenario gives the same hash on any
-    machine, whatever the comments, key order, file or chain of `extends` it came from.
+    machine, whatever the comments, key order, file or chain of `extends` it came from. Its
+    tables are read-only (`FrozenMap`), so the hash cannot go stale: a changed scenario is a
+    new one, `attrs.evolve(scenario, actors={**scenario.actors, "X": actor})`.
     """
 
     name: str
     description: str = ""
     start: date
     horizon: date
-    actors: dict[str, Actor] = attrs.field(factory=dict, hash=False, converter=_to_actors)
-    regions: dict[str, str] = attrs.field(factory=dict, hash=False)
-    groups: dict[str, Group] = attrs.field(factory=dict, hash=False)
+    actors: FrozenMap[str, Actor] = attrs.field(factory=FrozenMap, hash=False, converter=_to_actors)
+    regions: FrozenMap[str, str] = attrs.field(factory=FrozenMap, hash=False, converter=frozen_map)
+    groups: FrozenMap[str, Group] = attrs.field(factory=FrozenMap, hash=False, converter=frozen_map)
     alignments: tuple[Alignment, ...] = attrs.field(default=(), converter=tuple)
     events: tuple[events.Event, ...] = attrs.field(default=(), converter=tuple)
     branch_at: date | None = None
@@ -332,7 +336,7 @@ class Scenario:
             ("regions", self.regions),
             ("groups", self.groups),
         ):
-            if not isinstance(value, dict):
+            if not isinstance(value, FrozenMap):
                 found.add((field,), f"{value!r} is not a table of ids")
 
     def _check_settings(self, found: Collector) -> None:
@@ -491,7 +495,7 @@ class Scenario:
             )
 
 
-def _check_ids(found: Collector, kind: str, value: dict[str, Any], cls: type) -> None:
+def _check_ids(found: Collector, kind: str, value: Mapping[str, Any], cls: type) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not _ID.fullmatch(key):
             found.add((kind, key), "bad id (letters, digits, '_', '-', '.' expected)")

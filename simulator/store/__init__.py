@@ -6,11 +6,11 @@ import os
 
 from simulator.errors import StoreError
 from simulator.redaction import redact_url
-from simulator.store.base import EventStore, Record, Verification
+from simulator.store.base import EventStore, Record, StreamWrite, Verification
 
 DEFAULT_URL = "sqlite:///diplosim.db"
 
-__all__ = ["DEFAULT_URL", "EventStore", "Record", "Verification", "open_store"]
+__all__ = ["DEFAULT_URL", "EventStore", "Record", "StreamWrite", "Verification", "open_store"]
 
 
 def open_store(url: str | None = None, create: bool = True) -> EventStore:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
-from itertools import islice
 
-from simulator.errors import ConcurrencyError
-from simulator.store.base import GENESIS, EventStore, chain
+from simulator.store.base import GENESIS, EventStore, write_batches
 
 
 class MemoryStore(EventStore):
@@ -19,24 +18,23 @@ class MemoryStore(EventStore):
         self._by_stream: dict[str, list[int]] = {}
         self._lock = threading.Lock()
 
-    def _append_rows(self, stream, slices, expected_version, recorded_at):
+    def _append_batches(self, batches, recorded_at):
         with self._lock:
-            positions = self._by_stream.get(stream, [])
-            if expected_version is not None and expected_version != len(positions):
-                raise ConcurrencyError(
-                    f"stream {stream!r} is at version {len(positions)}, not {expected_version}"
-                )
-            previous = self._rows_list[-1][9] if self._rows_list else GENESIS
-            rows: list[tuple] = []  # kept aside until the last slice is chained: all or nothing
-            for prepared in slices:
-                rows += chain(
-                    stream, len(positions) + len(rows), len(self._rows_list) + len(rows),
-                    previous, prepared, recorded_at, len(rows),
-                )  # fmt: skip
-                previous = rows[-1][9]
-            self._rows_list.extend(rows)
-            self._by_stream.setdefault(stream, positions).extend(row[0] for row in rows)
-            return [row[0] for row in rows]
+            log = self._rows_list
+            staged: list[tuple] = []  # kept aside until the last batch is written: all or none
+            written = write_batches(
+                batches,
+                len(log),
+                log[-1][9] if log else GENESIS,
+                recorded_at,
+                self.version,
+                lambda slices: staged.extend(itertools.chain.from_iterable(slices)),
+            )
+            log.extend(staged)
+            for stream, positions in written.items():
+                if positions:  # a write of no events makes no stream
+                    self._by_stream.setdefault(stream, []).extend(positions)
+            return written
 
     def _page(self, stream, start, types, limit):
         if stream is not None:
@@ -45,7 +43,7 @@ class MemoryStore(EventStore):
         if types is None:
             return self._rows_list[start : start + limit]
         rows = []
-        for row in islice(self._rows_list, start, None):  # no copy of the tail
+        for row in itertools.islice(self._rows_list, start, None):  # no copy of the tail
             if row[3] in types:
                 rows.append(row)
                 if len(rows) == limit:

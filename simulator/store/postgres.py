@@ -5,16 +5,18 @@ each stream's order and serves stream reads, an index on (type, position) serves
 reads. Appends are serialised by a transaction-scoped advisory lock taken *before* the last
 position and hash are read, so positions are handed out inside the lock (never by a sequence)
 and commit in order: a reader following `read_all` never skips a record that commits later, and
-the hash chain stays linear. The batch goes in with one COPY, encoded a slice at a time while
-the server inserts the slice before (so, unlike the other backends, the encoding runs while the
-lock is held); the transaction commits with the server's durability settings (see
-docs/operations.md). The lock is released when the
-transaction ends, also when the writer dies: the server rolls its transaction back.
+the hash chain stays linear. Each stream of an append goes in with one COPY, encoded a slice at
+a time while the server inserts the slice before (so, unlike the other backends, the encoding
+runs while the lock is held); the transaction commits with the server's durability settings
+(see docs/operations.md). The lock is released when the transaction ends, also when the writer
+dies: the server rolls its transaction back. Schema version 2 added the `metadata` column; a
+version-1 store is migrated when it is opened, which takes the tables' owner.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import threading
 from urllib.parse import unquote
@@ -26,18 +28,21 @@ from psycopg.pq import TransactionStatus
 from simulator import codec
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.redaction import redact_url
-from simulator.store.base import GENESIS, EventStore, chain
+from simulator.store.base import GENESIS, EventStore, write_batches
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the metadata column
 
 # Advisory lock keys: a fixed high half ("dipl") and, in the low half, the events table's oid
 # (0 while the schema is being created), so stores in different schemas do not wait on each other.
 _LOCK_SPACE = 0x6469706C << 32
 
 _COLUMNS = (
-    "position, stream, version, type, schema, occurred_at, recorded_at, causation, payload, hash"
+    "position, stream, version, type, schema, occurred_at, recorded_at, causation, payload, hash, "
+    "metadata"
 )
 
+# The tables as schema version 1 made them. A new store is made so and then migrated like an
+# old one (`_ADD_METADATA`), so the two cannot differ.
 _DDL = """
 CREATE TABLE IF NOT EXISTS events (
     position BIGINT PRIMARY KEY,
@@ -55,6 +60,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_ADD_METADATA = "ALTER TABLE events ADD COLUMN metadata TEXT"
+_SCHEMA_SQL = "SELECT value FROM meta WHERE key = 'schema_version'"
 
 # The last version by a backward index scan, whatever plan statistics would pick for MAX().
 _NEXT_VERSION = "(SELECT version FROM events WHERE stream = %s ORDER BY version DESC LIMIT 1) + 1"
@@ -98,6 +105,22 @@ def _unescape(stored: str) -> str:
 
 CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the URL sets connect_timeout
 LOCK_TIMEOUT_MS = 30_000  # how long an append waits for the lock, unless the URL sets it
+
+
+def _copy(db: psycopg.Connection, slices) -> None:
+    """One stream's rows into the table with one COPY, streamed a slice at a time: the server
+    inserts one slice while the next is encoded and hashed (the server is a process of its
+    own, so on a machine with a spare core the two run side by side). A slice that cannot be
+    encoded raises StoreError here; the COPY is then cancelled and the transaction rolled
+    back."""
+    with db.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+        write_row = copy.write_row
+        for rows in slices:
+            for row in rows:
+                cause = row[7]
+                if cause is not None and ("\x00" in cause or cause[:1] == _ESCAPE):
+                    row = (*row[:7], _escape(cause), *row[8:])
+                write_row(row)
 
 
 def _reason(exc: Exception) -> str:
@@ -158,26 +181,51 @@ class PostgresStore(EventStore):
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_SPACE,))
                 db.execute(_DDL)
                 db.execute(
-                    "INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO NOTHING",
-                    (str(SCHEMA_VERSION),),
+                    "INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT (key) DO NOTHING"
                 )
             (events,) = db.execute("SELECT to_regclass('events')::oid").fetchone()
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            row = db.execute(_SCHEMA_SQL).fetchone()
         self._lock_key = _LOCK_SPACE | int(events)
-        if row is not None and int(row[0]) > SCHEMA_VERSION:
+        version = 1 if row is None else int(row[0])
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.shown} has schema version {row[0]}, newer than this diplosim "
                 f"understands ({SCHEMA_VERSION}); upgrade diplosim to read it"
             )
+        if version < SCHEMA_VERSION:
+            self._migrate()
 
-    def _append_rows(self, stream, slices, expected_version, recorded_at):
+    def _migrate(self) -> None:
+        """Bring a version-1 store (new or old) to the current schema, in one transaction
+        under the schema lock: a second opener waits, then finds it done."""
+        db = self._db
+        try:
+            with db.transaction():
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_SPACE,))
+                row = db.execute(_SCHEMA_SQL).fetchone()
+                if row is None or int(row[0]) < SCHEMA_VERSION:
+                    db.execute(_ADD_METADATA)
+                    db.execute(
+                        "INSERT INTO meta VALUES ('schema_version', %s) "
+                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        (str(SCHEMA_VERSION),),
+                    )
+        except pg_errors.InsufficientPrivilege as exc:
+            raise StoreError(
+                f"cannot open store {self.shown}: it has schema version 1 and this diplosim "
+                f"needs {SCHEMA_VERSION}; open it once as the owner of its tables to upgrade "
+                f"it ({_reason(exc)})"
+            ) from None
+
+    def _append_batches(self, batches, recorded_at):
         with self._lock:
             try:
-                return self._append_locked(stream, slices, expected_version, recorded_at)
+                return self._append_locked(batches, recorded_at)
             except pg_errors.UniqueViolation:
                 # The constraint is the last guard, behind the lock: a writer outside diplosim.
                 raise ConcurrencyError(
-                    f"stream {stream!r} was written concurrently; read its version and retry"
+                    f"{self.shown}: a stream was written concurrently, outside diplosim's "
+                    "append lock; read its version and retry"
                 ) from None
             except pg_errors.LockNotAvailable:
                 raise StoreError(
@@ -188,50 +236,42 @@ class PostgresStore(EventStore):
             except psycopg.Error as exc:
                 raise StoreError(f"cannot write to {self.shown}: {_reason(exc)}") from None
 
-    def _append_locked(self, stream, slices, expected_version, recorded_at):
+    def _append_locked(self, batches, recorded_at):
         db = self._connection("cannot write to")
+        first = next(batches)
         try:
-            # One round trip: BEGIN, the lock, then the head. The lock is its own statement, so
-            # the read after it takes a snapshot (when the server binds it, once the lock is
-            # granted) that holds every append committed before ours. One statement taking the
-            # lock and reading the head would read with a snapshot taken before the lock.
+            # One round trip: BEGIN, the lock, then the head (with the first stream's version).
+            # The lock is its own statement, so the read after it takes a snapshot (when the
+            # server binds it, once the lock is granted) that holds every append committed
+            # before ours. One statement taking the lock and reading the head would read with a
+            # snapshot taken before the lock.
             with db.pipeline():
                 db.execute("BEGIN")
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-                head = db.execute(_HEAD_SQL, (stream,))
+                head = db.execute(_HEAD_SQL, (first.stream,))
             current, last_position, previous = head.fetchone()
-            if expected_version is not None and expected_version != current:
-                raise ConcurrencyError(
-                    f"stream {stream!r} is at version {current}, not {expected_version}"
-                )
-            position = 0 if last_position is None else last_position + 1
-            previous = previous or GENESIS
-            # Streamed a slice at a time: the server inserts one slice while the next is
-            # encoded and hashed (the server is a process of its own, so on a machine with a
-            # spare core the two run side by side). A slice that cannot be encoded raises
-            # StoreError here; the COPY is then cancelled and the transaction rolled back.
-            written = 0
-            with db.cursor() as cur, cur.copy(_COPY_SQL) as copy:
-                write_row = copy.write_row
-                for prepared in slices:
-                    rows = chain(
-                        stream, current + written, position + written, previous, prepared,
-                        recorded_at, written,
-                    )  # fmt: skip
-                    for row in rows:
-                        cause = row[7]
-                        if cause is not None and ("\x00" in cause or cause[:1] == _ESCAPE):
-                            row = (*row[:7], _escape(cause), *row[8:])
-                        write_row(row)
-                    previous = rows[-1][9]
-                    written += len(rows)
+            known = {first.stream: current}  # the others are read when their turn comes
+
+            def version(stream: str) -> int:
+                if stream in known:
+                    return known.pop(stream)
+                return db.execute(_VERSION_SQL, (stream,)).fetchone()[0]
+
+            written = write_batches(
+                itertools.chain([first], batches),
+                0 if last_position is None else last_position + 1,
+                previous or GENESIS,
+                recorded_at,
+                version,
+                lambda slices: _copy(db, slices),
+            )
             db.execute("COMMIT")
         except BaseException:
             if not db.broken and db.info.transaction_status != TransactionStatus.IDLE:
                 with contextlib.suppress(psycopg.Error):  # if it fails, the server rolls back
                     db.execute("ROLLBACK")
             raise
-        return list(range(position, position + written))
+        return written
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
         with self._lock:

@@ -1,28 +1,34 @@
 """The SQLite backend (`sqlite:///path.db`), the embedded default: one file, WAL, no server.
 
 One table holds every record; UNIQUE(stream, version) both guards the per-stream order and
-serves stream reads; an index on (type, position) serves type-filtered reads. Each append is
-one `BEGIN IMMEDIATE` transaction (the write lock is taken before the version check, so two
-writers cannot both pass it) with one `executemany` insert. WAL with synchronous=NORMAL: a
-killed process never loses a committed append nor leaves a partial one; an operating-system
-crash may lose the last commits, never corrupt the file (see docs/operations.md).
+serves stream reads; an index on (type, position) serves type-filtered reads. Each append (of
+one stream or many) is one `BEGIN IMMEDIATE` transaction (the write lock is taken before the
+version checks, so two writers cannot both pass one) with one `executemany` insert a stream.
+WAL with synchronous=NORMAL: a killed process never loses a committed append nor leaves a
+partial one; an operating-system crash may lose the last commits, never corrupt the file (see
+docs/operations.md). Schema version 2 added the `metadata` column; a version-1 file is
+migrated when opened for writing and read as it is (metadata NULL) when opened read-only.
 """
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from urllib.parse import quote
 
-from simulator.errors import ConcurrencyError, StoreError
-from simulator.store.base import GENESIS, EventStore, chain
+from simulator.errors import StoreError
+from simulator.store.base import GENESIS, EventStore, write_batches
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the metadata column
 
-_COLUMNS = (
+_V1_COLUMNS = (
     "position, stream, version, type, schema, occurred_at, recorded_at, causation, payload, hash"
 )
+_COLUMNS = f"{_V1_COLUMNS}, metadata"
 
+# The tables as schema version 1 made them. A new store is made so and then migrated like an
+# old one (`_ADD_METADATA`), so the two cannot differ.
 _DDL = """
 CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY,
@@ -41,7 +47,15 @@ CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+_ADD_METADATA = "ALTER TABLE events ADD COLUMN metadata TEXT"
+# A version-1 file opened read-only is read through this view (in the connection's temporary
+# schema, which names resolve first): the metadata column reads NULL and the file is untouched.
+_V1_VIEW = f"CREATE TEMP VIEW events AS SELECT {_V1_COLUMNS}, NULL AS metadata FROM main.events"
+
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_VERSION_SQL = "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = ?"
+_HEAD_SQL = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+_SCHEMA_SQL = "SELECT value FROM meta WHERE key = 'schema_version'"
 
 
 class SQLiteStore(EventStore):
@@ -55,6 +69,7 @@ class SQLiteStore(EventStore):
         # One connection serves every thread; the lock keeps a reader out of another thread's
         # open append transaction (it would see rows that may yet be rolled back).
         self._lock = threading.Lock()
+        self._read_only = not create
         try:
             if create:
                 self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -80,58 +95,67 @@ class SQLiteStore(EventStore):
             raise StoreError(f"cannot open store {self.url}: {exc}") from None
 
     def _check_schema(self, create: bool) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = self._db.execute(_SCHEMA_SQL).fetchone()
         if row is None and not create:
             raise StoreError(f"{self.url} is not a diplosim store (no schema version)")
-        if row is None:
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-        elif int(row[0]) > SCHEMA_VERSION:
+        version = 1 if row is None else int(row[0])  # a new store's tables are version 1's
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.url} has schema version {row[0]}, newer than this diplosim "
                 f"understands ({SCHEMA_VERSION}); upgrade diplosim to read it"
             )
+        if version < SCHEMA_VERSION:
+            if create:
+                self._migrate()
+            else:
+                self._db.execute(_V1_VIEW)
 
-    def _append_rows(self, stream, slices, expected_version, recorded_at):
-        with self._lock:
-            return self._append_locked(stream, slices, expected_version, recorded_at)
-
-    def _append_locked(self, stream, slices, expected_version, recorded_at):
+    def _migrate(self) -> None:
+        """Bring a version-1 store (new or old) to the current schema, in one transaction;
+        another process may have done it since the version was read."""
         db = self._db
+        db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to {self.url}: {exc}") from None
-        try:
-            (current,) = db.execute(
-                "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = ?", (stream,)
-            ).fetchone()
-            if expected_version is not None and expected_version != current:
-                raise ConcurrencyError(
-                    f"stream {stream!r} is at version {current}, not {expected_version}"
+            row = db.execute(_SCHEMA_SQL).fetchone()
+            if row is None or int(row[0]) < SCHEMA_VERSION:
+                db.execute(_ADD_METADATA)
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
                 )
-            last = db.execute(
-                "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
-            ).fetchone()
-            position, previous = (last[0] + 1, last[1]) if last else (0, GENESIS)
-            written = 0
-            for prepared in slices:
-                rows = chain(
-                    stream, current + written, position + written, previous, prepared,
-                    recorded_at, written,
-                )  # fmt: skip
-                db.executemany(_INSERT, rows)
-                previous = rows[-1][9]
-                written += len(rows)
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            _roll_back(db)
-            raise StoreError(f"cannot write to {self.url}: {exc}") from None
         except BaseException:
             _roll_back(db)
             raise
-        return list(range(position, position + written))
+
+    def _append_batches(self, batches, recorded_at):
+        if self._read_only:  # said plainly: a version-1 file's view would say "a view" instead
+            raise StoreError(f"cannot write to {self.url}: the store was opened read-only")
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write to {self.url}: {exc}") from None
+            try:
+                last = db.execute(_HEAD_SQL).fetchone()
+                written = write_batches(
+                    batches,
+                    last[0] + 1 if last else 0,
+                    last[1] if last else GENESIS,
+                    recorded_at,
+                    lambda stream: db.execute(_VERSION_SQL, (stream,)).fetchone()[0],
+                    # One executemany a stream, drawing its rows a slice at a time.
+                    lambda slices: db.executemany(_INSERT, itertools.chain.from_iterable(slices)),
+                )
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _roll_back(db)
+                raise StoreError(f"cannot write to {self.url}: {exc}") from None
+            except BaseException:
+                _roll_back(db)
+                raise
+            return written
 
     def _page(self, stream, start, types, limit):
         try:
@@ -159,9 +183,7 @@ class SQLiteStore(EventStore):
 
     def version(self, stream: str) -> int:
         with self._lock:
-            (current,) = self._db.execute(
-                "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = ?", (stream,)
-            ).fetchone()
+            (current,) = self._db.execute(_VERSION_SQL, (stream,)).fetchone()
         return current
 
     def streams(self) -> list[str]:
