@@ -28,7 +28,9 @@ class MemoryStore(EventStore):
                 log[-1][9] if log else GENESIS,
                 recorded_at,
                 self.version,
-                lambda slices: staged.extend(itertools.chain.from_iterable(slices)),
+                lambda slices, metadata: staged.extend(
+                    (*row, metadata) for rows in slices for row in rows
+                ),
             )
             log.extend(staged)
             for stream, positions in written.items():

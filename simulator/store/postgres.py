@@ -36,10 +36,10 @@ SCHEMA_VERSION = 2  # 2: the metadata column
 # (0 while the schema is being created), so stores in different schemas do not wait on each other.
 _LOCK_SPACE = 0x6469706C << 32
 
-_COLUMNS = (
-    "position, stream, version, type, schema, occurred_at, recorded_at, causation, payload, hash, "
-    "metadata"
+_V1_COLUMNS = (
+    "position, stream, version, type, schema, occurred_at, recorded_at, causation, payload, hash"
 )
+_COLUMNS = f"{_V1_COLUMNS}, metadata"
 
 # The tables as schema version 1 made them. A new store is made so and then migrated like an
 # old one (`_ADD_METADATA`), so the two cannot differ.
@@ -73,7 +73,9 @@ _HEAD_SQL = (
     "(SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) AS last ON true"
 )
 # Text, not binary: binary costs the client less but measured slower end to end.
-_COPY_SQL = f"COPY events ({_COLUMNS}) FROM STDIN"
+# Rows without metadata go in without the column (it is then NULL), as SQLite's do.
+_COPY_SQL = f"COPY events ({_V1_COLUMNS}) FROM STDIN"
+_COPY_WITH_METADATA_SQL = f"COPY events ({_COLUMNS}) FROM STDIN"
 _STREAM_PAGE_SQL = (
     f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND version >= %s ORDER BY version LIMIT %s"
 )
@@ -107,20 +109,23 @@ CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the URL sets connect
 LOCK_TIMEOUT_MS = 30_000  # how long an append waits for the lock, unless the URL sets it
 
 
-def _copy(db: psycopg.Connection, slices) -> None:
+def _copy(db: psycopg.Connection, slices, metadata: str | None) -> None:
     """One stream's rows into the table with one COPY, streamed a slice at a time: the server
     inserts one slice while the next is encoded and hashed (the server is a process of its
     own, so on a machine with a spare core the two run side by side). A slice that cannot be
     encoded raises StoreError here; the COPY is then cancelled and the transaction rolled
     back."""
-    with db.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+    sql = _COPY_SQL
+    if metadata is not None:
+        sql = _COPY_WITH_METADATA_SQL
+    with db.cursor() as cur, cur.copy(sql) as copy:
         write_row = copy.write_row
         for rows in slices:
             for row in rows:
                 cause = row[7]
                 if cause is not None and ("\x00" in cause or cause[:1] == _ESCAPE):
                     row = (*row[:7], _escape(cause), *row[8:])
-                write_row(row)
+                write_row(row if metadata is None else (*row, metadata))
 
 
 def _reason(exc: Exception) -> str:
@@ -263,7 +268,7 @@ class PostgresStore(EventStore):
                 previous or GENESIS,
                 recorded_at,
                 version,
-                lambda slices: _copy(db, slices),
+                lambda slices, metadata: _copy(db, slices, metadata),
             )
             db.execute("COMMIT")
         except BaseException:

@@ -52,7 +52,9 @@ _ADD_METADATA = "ALTER TABLE events ADD COLUMN metadata TEXT"
 # schema, which names resolve first): the metadata column reads NULL and the file is untouched.
 _V1_VIEW = f"CREATE TEMP VIEW events AS SELECT {_V1_COLUMNS}, NULL AS metadata FROM main.events"
 
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+# Rows without metadata go in without the column (it is then NULL): a column less to bind.
+_INSERT = f"INSERT INTO events ({_V1_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+_INSERT_WITH_METADATA = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 _VERSION_SQL = "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = ?"
 _HEAD_SQL = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
 _SCHEMA_SQL = "SELECT value FROM meta WHERE key = 'schema_version'"
@@ -145,8 +147,7 @@ class SQLiteStore(EventStore):
                     last[1] if last else GENESIS,
                     recorded_at,
                     lambda stream: db.execute(_VERSION_SQL, (stream,)).fetchone()[0],
-                    # One executemany a stream, drawing its rows a slice at a time.
-                    lambda slices: db.executemany(_INSERT, itertools.chain.from_iterable(slices)),
+                    _inserter(db),
                 )
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -193,6 +194,19 @@ class SQLiteStore(EventStore):
 
     def close(self) -> None:
         self._db.close()
+
+
+def _inserter(db: sqlite3.Connection):
+    """What inserts a stream's rows: one executemany, drawing them a slice at a time."""
+
+    def insert(slices, metadata):
+        rows = itertools.chain.from_iterable(slices)
+        if metadata is None:
+            db.executemany(_INSERT, rows)
+        else:
+            db.executemany(_INSERT_WITH_METADATA, ((*row, metadata) for row in rows))
+
+    return insert
 
 
 def _roll_back(db: sqlite3.Connection) -> None:
