@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def executed():
 @pytest.fixture(scope="module")
 def key(executed) -> dict:
     (cell,) = tagged(executed, "key-numbers")
-    return json.loads("".join(o.text for o in cell.outputs if o.output_type == "stream"))
+    found = json.loads("".join(o.text for o in cell.outputs if o.output_type == "stream"))
+    yield found
+    shutil.rmtree(found["folder"], ignore_errors=True)  # the report the notebook wrote
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +213,11 @@ def test_the_sweep_gives_a_probability_with_its_interval_at_each_value(executed,
     # the scenario's own value is the alternative as compared: same runs, same seed, same answer
     (own,) = [r for r in rows if r[sweep["parameter"]] == sweep["scenario_value"]]
     assert math.isclose(own["probability"], key["war_resumed"][key["run"]["scenario"]]["estimate"])
+    # ... because it is the same scenario: the sweep changed the parameter and nothing else
+    hashes = sweep["content_hashes"]
+    assert len(set(hashes)) == len(rows)
+    compared = load_results(key["folder"], key["run"]["scenario"])
+    assert hashes[rows.index(own)] == compared.content_hash
     (cell,) = tagged(executed, "sweep")
     assert len(table_of(rich(cell, "text/html")[0]).body) == len(rows)
 
