@@ -59,7 +59,7 @@ def test_runs_gives_an_ensemble_summary_equal_to_run_ensemble(tmp_path, capsys):
     args = ["run", RECORDED, "--runs", "6", "--seed", "4", "--workers", "1", "--out", str(out)]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "war_resumed" in printed and "6 runs per scenario, seed 4" in printed
+    assert "War resumes" in printed and "6 runs per scenario, seed 4" in printed
     written = (out / "results.csv").read_text().splitlines()
     expected = run_ensemble(load_scenario(RECORDED), 6, 4, workers=1).results
     assert len(written) == 1 + len(expected)

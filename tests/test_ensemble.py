@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import numpy as np
@@ -145,10 +146,14 @@ def test_sample_days_are_monthly_from_the_branch_date_to_the_horizon():
 
 
 def test_every_runs_events_go_to_its_own_stream_with_their_causation():
+    from simulator.recording import ensemble_stream
+
     store = open_store("memory://")
-    run_toy(runs=12, workers=2, chunk_size=5, store=store)
-    assert store.streams() == sorted(f"run/toy/{i}" for i in range(12))
-    record = next(store.read("run/toy/7"))
+    ensemble = run_toy(runs=12, workers=2, chunk_size=5, store=store)
+    name = functools.partial(ensemble_stream, "toy", TOY.content_hash, ensemble.id)
+    assert store.streams() == sorted(name(i) for i in range(12))
+    record = next(store.read(name(7)))
+    assert record.meta["run"] == 7 and record.meta["ensemble"] == ensemble.id
     run = toy_simulate(TOY, SeedRoot.of(11).child(7))
     assert record.event == run.events[0]
     assert record.causation == run.causes[0]
@@ -199,9 +204,11 @@ def test_every_executor_gives_identical_results(recorded):
 
 
 def test_a_stored_run_replays_to_the_same_path(recorded, tmp_path):
+    from simulator.recording import ensemble_stream
+
     store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
-    run_ensemble(recorded, 4, 5, workers=1, store=store)
-    stream = f"run/{recorded.name}/2"
+    ensemble = run_ensemble(recorded, 4, 5, workers=1, store=store)
+    stream = ensemble_stream(recorded.name, recorded.content_hash, ensemble.id, 2)
     assert stream in store.streams()
     again = simulate_run(recorded, 4, 5, 2)
     records = list(store.read(stream))
@@ -210,10 +217,18 @@ def test_a_stored_run_replays_to_the_same_path(recorded, tmp_path):
     assert store.verify().ok
 
 
-def test_storing_the_same_runs_twice_is_refused_with_a_clear_error():
-    from simulator.errors import StoreError
-
+def test_the_same_ensemble_stored_twice_adds_nothing_and_another_gets_its_own_streams():
     store = open_store("memory://")
     run_toy(runs=4, workers=1, store=store)
-    with pytest.raises(StoreError, match="already has stream 'run/toy/0'"):
-        run_toy(runs=4, workers=1, store=store)
+    before = list(store.read_all())
+    run_toy(runs=4, workers=1, store=store)
+    assert list(store.read_all()) == before
+    run_toy(runs=4, seed=12, workers=1, store=store)
+    assert len(store.streams()) == 8
+
+
+def test_an_ensemble_that_fails_leaves_nothing_in_the_store():
+    store = open_store("memory://")
+    with pytest.raises(TypeError, match="metric 'odd'"):
+        run_ensemble(TOY, 12, 1, simulate=two_kinds, workers=1, chunk_size=4, store=store)
+    assert store.streams() == []

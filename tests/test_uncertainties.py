@@ -283,11 +283,11 @@ def test_sets_that_all_look_alike_leave_everything_to_chance(noise, sets_count):
 def test_the_report_keeps_each_run_s_parameters(uncertain, tmp_path):
     import pandas as pd
 
-    from simulator.report import write_report
+    from simulator.report import single, write_report
 
     ensemble = run_ensemble(uncertain, 6, 1, workers=1)
-    write_report([ensemble], tmp_path)
+    write_report(single(uncertain, ensemble), tmp_path)
     results = pd.read_csv(tmp_path / "results.csv")
     assert results["parameter_set"].tolist() == [0, 0, 0, 1, 1, 1]
     assert np.allclose(results["parameter:talks.base"], ensemble.parameters["talks.base"])
-    assert "over parameters" in (tmp_path / "index.html").read_text("utf-8")
+    assert "parameter sets 5-95%" in (tmp_path / "index.html").read_text("utf-8")
