@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -45,7 +46,7 @@ from hypothesis.stateful import (
 
 from simulator import codec, events
 from simulator.errors import ConcurrencyError, StoreError
-from simulator.store import EventStore, StreamWrite
+from simulator.store import EventStore, StreamWrite, open_store
 from simulator.store.base import GENESIS, SLICE, record_hash
 from tests.strategies import event_lists, events_any
 
@@ -86,6 +87,28 @@ def offensive(day: int = 1, troops: int = 100) -> events.Offensive:
     return events.Offensive(
         occurred_at=date(2020, 9, day), attacker="AAA", defender="BBB", region="R1", troops=troops
     )
+
+
+def at_once(target: Callable, url: str, processes: int = 4) -> list:
+    """What *target(url, start, queue)* puts on the queue in each of *processes* forked
+    processes released together (for races on first opens and migrations)."""
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Event(), context.Queue()
+    workers = [context.Process(target=target, args=(url, start, queue)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    return [queue.get(timeout=5) for _ in workers]
+
+
+def open_and_count(url: str, start, queue) -> None:
+    """Open the store when released and report how many records `verify` checked."""
+    start.wait()
+    with open_store(url) as store:
+        queue.put(store.verify().checked)
 
 
 def make_contract_tests(

@@ -7,7 +7,6 @@ without PostgreSQL these tests are skipped, except in CI.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import re
 import shutil
@@ -28,7 +27,7 @@ from simulator.store import open_store
 from simulator.store.base import GENESIS, chain, prepare, record_hash
 from simulator.store.postgres import PostgresStore, _escape
 from tests import pg_server as server_module
-from tests.store_contract import COLUMNS, make_contract_tests, offensive
+from tests.store_contract import COLUMNS, at_once, make_contract_tests, offensive, open_and_count
 
 _server: dict = {}
 _numbers = itertools.count()
@@ -173,26 +172,9 @@ def test_a_version_1_store_is_migrated_when_opened_and_its_records_still_verify(
         assert [r.meta for r in store.read("a", 3)] == [{"k": 1}] and store.verify().ok
 
 
-def _open_and_count(url, start, queue):
-    start.wait()
-    with open_store(url) as store:
-        queue.put(store.verify().checked)
-
-
 def test_many_opens_of_a_version_1_store_at_once_migrate_it_once(pg_url, raw):
     _make_v1_store(raw)
-    context = multiprocessing.get_context("fork")
-    start, queue = context.Event(), context.Queue()
-    workers = [
-        context.Process(target=_open_and_count, args=(pg_url, start, queue)) for _ in range(4)
-    ]
-    for worker in workers:
-        worker.start()
-    start.set()
-    for worker in workers:
-        worker.join(30)
-        assert worker.exitcode == 0
-    assert [queue.get(timeout=5) for _ in workers] == [3] * 4
+    assert at_once(open_and_count, pg_url) == [3] * 4
 
 
 def test_a_version_1_store_opened_by_a_role_that_cannot_migrate_it_says_who_can(pg_url, raw):
@@ -231,18 +213,7 @@ def _open_and_append(url, start, queue):
 
 
 def test_many_first_opens_at_once_create_the_schema_once(pg_url):
-    context = multiprocessing.get_context("fork")
-    start, queue = context.Event(), context.Queue()
-    workers = [
-        context.Process(target=_open_and_append, args=(pg_url, start, queue)) for _ in range(4)
-    ]
-    for worker in workers:
-        worker.start()
-    start.set()
-    for worker in workers:
-        worker.join(30)
-        assert worker.exitcode == 0
-    assert [queue.get(timeout=5) for _ in workers] == ["ok"] * 4
+    assert at_once(_open_and_append, pg_url) == ["ok"] * 4
     with open_store(pg_url) as store:
         assert store.verify().checked == 4
 

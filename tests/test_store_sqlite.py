@@ -19,7 +19,7 @@ from simulator.errors import ConcurrencyError, StoreError
 from simulator.store import open_store
 from simulator.store.base import GENESIS, chain, prepare
 from simulator.store.sqlite import SQLiteStore
-from tests.store_contract import COLUMNS, make_contract_tests, offensive
+from tests.store_contract import COLUMNS, at_once, make_contract_tests, offensive, open_and_count
 
 _ROOT = Path(tempfile.mkdtemp(prefix="diplosim-sqlite-tests-"))
 _numbers = itertools.count()
@@ -237,24 +237,9 @@ def test_a_version_1_store_opened_read_only_is_read_as_it_is_and_left_unchanged(
     db.close()
 
 
-def _open_and_count(url, start, queue):
-    start.wait()
-    with open_store(url) as store:
-        queue.put(store.verify().checked)
-
-
 def test_many_opens_of_a_version_1_store_at_once_migrate_it_once(path):
     url = _make_v1_store(path)
-    context = multiprocessing.get_context("fork")
-    start, queue = context.Event(), context.Queue()
-    workers = [context.Process(target=_open_and_count, args=(url, start, queue)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    start.set()
-    for worker in workers:
-        worker.join(30)
-        assert worker.exitcode == 0
-    assert [queue.get(timeout=5) for _ in workers] == [3] * 4
+    assert at_once(open_and_count, url) == [3] * 4
     with open_store(url) as store:
         assert store.verify().ok
 
