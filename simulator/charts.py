@@ -51,9 +51,10 @@ def onset(ensembles: Sequence[Ensemble], metric: str) -> go.Figure | None:
             continue
         values = pd.to_datetime(ensemble.results[metric])
         dates = ensemble.dates
-        reached = np.asarray([(values <= day).sum() for day in dates], dtype=float)
+        came = np.sort(values.dropna().to_numpy(dtype="datetime64[s]"))
+        reached = np.searchsorted(came, dates.to_numpy(dtype="datetime64[s]"), side="right")
         share = reached / max(len(values), 1)
-        informative |= bool(values.notna().any())
+        informative |= bool(len(came))
         traces.append(
             go.Scatter(
                 x=dates,

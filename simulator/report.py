@@ -25,7 +25,7 @@ from simulator import __version__
 from simulator.comparison import Comparison, question_of, window_of
 from simulator.glossary import Term, describe
 from simulator.outputs import write_files
-from simulator.results import parquet_writers, provenance
+from simulator.results import parquet_writers, provenance, results_frame
 from simulator.terminal import safe
 
 HEADLINES = ("war_resumed", "peace_agreement", "displaced_at_horizon", "control_at_horizon")
@@ -339,7 +339,7 @@ def write_report(comparison: Comparison, out: str | Path, level: float = 0.95) -
     table = comparison.table(level)
     sources = {s.name: s.source_path for s in comparison.scenarios}
     meta = provenance(ensembles, comparison.against, sources)
-    results = pd.concat([_results(e) for e in ensembles], ignore_index=True)
+    results = pd.concat([results_frame(e) for e in ensembles], ignore_index=True)
     charts = report_charts(ensembles, comparison.scenarios[-1])
     page = _html(comparison, table, charts, meta, level)
     writers = {
@@ -349,12 +349,6 @@ def write_report(comparison: Comparison, out: str | Path, level: float = 0.95) -
         **parquet_writers(ensembles, meta),
     }
     return write_files(out, writers)
-
-
-def _results(ensemble) -> pd.DataFrame:
-    from simulator.results import results_frame
-
-    return results_frame(ensemble)
 
 
 # A text cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV

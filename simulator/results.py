@@ -188,13 +188,15 @@ def _as(column: pd.Series, kind: str) -> pd.Series:
 
 
 def _series(long: pd.DataFrame, runs: int, days: np.ndarray) -> dict[str, np.ndarray]:
+    """The long rows back as one runs x days array per series, in the order they came."""
     out = {}
-    place = {int(d): i for i, d in enumerate(days)}
-    for name in dict.fromkeys(long["series"].astype(str)) if len(long) else ():
-        part = long[long["series"].astype(str) == name]
+    if not len(long):
+        return out
+    place = pd.Series(np.arange(len(days)), index=days)
+    columns = place.loc[long["day"].to_numpy()].to_numpy()
+    for name, rows in long.groupby(long["series"].astype(str), sort=False).indices.items():
         values = np.full((runs, len(days)), np.nan, dtype=SERIES_DTYPE)
-        columns = part["day"].map(place).to_numpy()
-        values[part["run"].to_numpy(), columns] = part["value"].to_numpy()
+        values[long["run"].to_numpy()[rows], columns[rows]] = long["value"].to_numpy()[rows]
         out[name] = values
     return out
 
