@@ -89,6 +89,29 @@ def offensive(day: int = 1, troops: int = 100) -> events.Offensive:
     )
 
 
+def v1_ddl(integer: str) -> str:
+    """The tables as schema version 1 made them (with the backend's *integer* type), written
+    out here rather than taken from the code, for the tests of the migration to version 2."""
+    return f"""
+CREATE TABLE events (
+    position {integer} PRIMARY KEY,
+    stream TEXT NOT NULL,
+    version {integer} NOT NULL,
+    type TEXT NOT NULL,
+    schema INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    causation TEXT,
+    payload TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE INDEX events_by_type ON events (type, position);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+"""
+
+
 def at_once(target: Callable, url: str, processes: int = 4) -> list:
     """What *target(url, start, queue)* puts on the queue in each of *processes* forked
     processes released together (for races on first opens and migrations)."""

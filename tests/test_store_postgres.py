@@ -27,7 +27,14 @@ from simulator.store import open_store
 from simulator.store.base import GENESIS, chain, prepare, record_hash
 from simulator.store.postgres import PostgresStore, _escape
 from tests import pg_server as server_module
-from tests.store_contract import COLUMNS, at_once, make_contract_tests, offensive, open_and_count
+from tests.store_contract import (
+    COLUMNS,
+    at_once,
+    make_contract_tests,
+    offensive,
+    open_and_count,
+    v1_ddl,
+)
 
 _server: dict = {}
 _numbers = itertools.count()
@@ -124,25 +131,7 @@ def test_a_store_from_a_newer_diplosim_is_refused(pg_url, raw):
         open_store(pg_url)
 
 
-# The tables as schema version 1 made them, written out here rather than taken from the code.
-V1_DDL = """
-CREATE TABLE events (
-    position BIGINT PRIMARY KEY,
-    stream TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    type TEXT NOT NULL,
-    schema INTEGER NOT NULL,
-    occurred_at TEXT NOT NULL,
-    recorded_at TEXT NOT NULL,
-    causation TEXT,
-    payload TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    UNIQUE (stream, version)
-);
-CREATE INDEX events_by_type ON events (type, position);
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta VALUES ('schema_version', '1');
-"""
+V1_DDL = v1_ddl("BIGINT")
 
 
 def _make_v1_store(raw) -> None:

@@ -19,7 +19,14 @@ from simulator.errors import ConcurrencyError, StoreError
 from simulator.store import open_store
 from simulator.store.base import GENESIS, chain, prepare
 from simulator.store.sqlite import SQLiteStore
-from tests.store_contract import COLUMNS, at_once, make_contract_tests, offensive, open_and_count
+from tests.store_contract import (
+    COLUMNS,
+    at_once,
+    make_contract_tests,
+    offensive,
+    open_and_count,
+    v1_ddl,
+)
 
 _ROOT = Path(tempfile.mkdtemp(prefix="diplosim-sqlite-tests-"))
 _numbers = itertools.count()
@@ -158,25 +165,7 @@ def test_a_new_store_has_schema_version_2_and_a_nullable_metadata_column(path):
     assert columns[-1][1:4] == ("metadata", "TEXT", 0)  # name, type, not null
 
 
-# The tables as schema version 1 made them, written out here rather than taken from the code.
-V1_DDL = """
-CREATE TABLE events (
-    position INTEGER PRIMARY KEY,
-    stream TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    schema INTEGER NOT NULL,
-    occurred_at TEXT NOT NULL,
-    recorded_at TEXT NOT NULL,
-    causation TEXT,
-    payload TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    UNIQUE (stream, version)
-);
-CREATE INDEX events_by_type ON events (type, position);
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta VALUES ('schema_version', '1');
-"""
+V1_DDL = v1_ddl("INTEGER")
 
 
 def _make_v1_store(path: Path) -> str:
