@@ -109,6 +109,11 @@ class Row:
     spreads: dict[str, str]
     differences: dict[str, str]
 
+    @property
+    def unit(self) -> str:
+        """The unit of this row: a date's "by the horizon" row is a probability."""
+        return "probability" if self.statistic == "probability" else self.term.unit
+
 
 @attrs.frozen
 class Outcomes:
@@ -300,7 +305,7 @@ def terminal_summary(comparison: Comparison, level: float = 0.95, width: int = W
     lines.append("")
     label_width = 34
     for row in found.rows:
-        lines += wrap.wrap(safe(f"{row.label} ({row.term.unit})"))
+        lines += wrap.wrap(safe(f"{row.label} ({row.unit})"))
         for name, estimate in row.estimates.items():
             lines.append(f"  {_cut(safe(name), label_width):<{label_width}} {estimate}")
             if row.spreads.get(name):
@@ -385,7 +390,7 @@ def _html(comparison: Comparison, table, charts, meta, level: float) -> str:
     body = []
     for row in found.rows:
         cells = [
-            f"<td class=outcome><b>{esc(row.label)}</b> <span class=unit>({esc(row.term.unit)})"
+            f"<td class=outcome><b>{esc(row.label)}</b> <span class=unit>({esc(row.unit)})"
             f"</span><br><span class=note>{esc(row.term.definition)}</span></td>"
         ]
         for n in names:
