@@ -15,6 +15,9 @@ _PUBLIC = {
     "load_scenario": "simulator.scenario",
     "simulate": "simulator.engine",
     "run_ensemble": "simulator.ensemble",
+    "simulate_run": "simulator.ensemble",
+    "run_comparison": "simulator.comparison",
+    "load_results": "simulator.results",
 }
 
 __all__ = ["__version__", *_PUBLIC]
