@@ -23,3 +23,8 @@ class ConcurrencyError(StoreError):
 
 class ScenarioError(DiplosimError):
     """A scenario file is malformed; the message names the file and the place."""
+
+
+class TransientStoreError(StoreError):
+    """A store operation failed for a reason that may pass (a connection lost, a lock held
+    too long, a database busy): the same operation may succeed if retried."""

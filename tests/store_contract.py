@@ -29,6 +29,7 @@ import itertools
 import math
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -47,7 +48,8 @@ from hypothesis.stateful import (
 from simulator import codec, events
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.store import EventStore, StreamWrite, open_store
-from simulator.store.base import GENESIS, SLICE, record_hash
+from simulator.store.chain import GENESIS, record_hash
+from simulator.store.mapping import SLICE, derived_id
 from tests.strategies import event_lists, events_any
 
 Factory = Callable[[], EventStore]
@@ -67,6 +69,7 @@ COLUMNS = (
     "payload",
     "hash",
     "metadata",
+    "event_id",
 )
 
 small_batches = st.lists(events_any(), min_size=1, max_size=4)
@@ -86,6 +89,12 @@ metadatas = st.none() | st.dictionaries(
 def offensive(day: int = 1, troops: int = 100) -> events.Offensive:
     return events.Offensive(
         occurred_at=date(2020, 9, day), attacker="AAA", defender="BBB", region="R1", troops=troops
+    )
+
+
+def _statement(day: int) -> events.Statement:
+    return events.Statement(
+        occurred_at=date(2020, 9, day), speaker="AAA", kind="condemnation", target="BBB", text="x"
     )
 
 
@@ -357,13 +366,65 @@ class StoreContract:
             assert [r.meta for r in store.read("a", from_version=1)] == [meta]
             assert store.verify().ok
 
-    def test_a_record_without_metadata_hashes_as_before_and_one_with_it_covers_it(self):
+    def test_the_hash_covers_the_metadata_and_the_event_id(self):
         with self.opened() as store:
             store.append("a", [offensive(1)])
-            store.append("a", [offensive(2)], metadata={"run": 1})
+            store.append("a", [offensive(2)], metadata={"run": 1}, ids=["mine"])
             first, second = store.read_all()
-            assert first.hash == record_hash(GENESIS, first[:9])  # the hash of schema 1
-            assert second.hash == record_hash(first.hash, (*second[:9], '{"run":1}'))
+            assert first.hash == record_hash(GENESIS, (*first[:9], None, first.event_id))
+            assert second.hash == record_hash(first.hash, (*second[:9], '{"run":1}', "mine"))
+
+    def test_an_event_without_an_id_gets_one_from_its_stream_content_and_repeat(self):
+        with self.opened() as store:
+            store.append("a", [offensive(1), offensive(1)])
+            store.append("b", [offensive(1)])
+            a0, a1, b0 = store.read_all()
+            payload = codec.encode(offensive(1))[2]
+            assert a0.event_id == derived_id("a", "Offensive", 1, payload, 0)
+            assert a1.event_id == derived_id("a", "Offensive", 1, payload, 1)
+            assert b0.event_id == derived_id("b", "Offensive", 1, payload, 0)
+            assert len({a0.event_id, a1.event_id, b0.event_id}) == 3
+
+    def test_appending_the_same_events_again_adds_nothing_and_returns_their_positions(self):
+        with self.opened() as store:
+            batch = [offensive(1), offensive(2), offensive(1)]
+            assert store.append("a", batch) == [0, 1, 2]
+            store.append("b", [offensive(5)])
+            assert store.append("a", batch) == [0, 1, 2]
+            assert store.append("a", batch, expected_version=0) == [0, 1, 2]  # a retry
+            # One more identical event is a new one: the third of its kind in this append.
+            assert store.append("a", [*batch, offensive(1), offensive(3)]) == [0, 1, 2, 4, 5]
+            assert store.version("a") == 5 and store.verify().ok
+            with pytest.raises(ConcurrencyError):  # not a retry: one event is new
+                store.append("a", [offensive(1), offensive(9)], expected_version=0)
+
+    def test_given_ids_make_an_event_known_whatever_its_content(self):
+        with self.opened() as store:
+            assert store.append("a", [offensive(1), offensive(2)], ids=["x", None]) == [0, 1]
+            assert store.append("a", [offensive(7), offensive(8)], ids=["x", "y"]) == [0, 2]
+            assert store.append("a", [offensive(8), offensive(9)], ids=["z", "z"]) == [3, 3]
+            assert store.append("b", [offensive(7)], ids=["x"]) == [4]  # ids are per stream
+            assert [r.event_id for r in store.read("a")][::2] == ["x", "y"]
+            written = store.append_many(
+                [StreamWrite("a", [offensive(1)], ids=["x"]), StreamWrite("c", [offensive(1)])]
+            )
+            assert written == {"a": [0], "c": [5]}
+
+    @pytest.mark.parametrize(
+        ("ids", "message"),
+        [
+            (["x"], "1 ids for 2 events"),
+            (["", None], "event 0: an event id must be text of 1..128 characters"),
+            ([None, "k" * 129], "event 1: an event id must be text of 1..128 characters"),
+            (["a\x00b", None], "event 0: event id 'a.x00b' holds a control character"),
+            ([1, None], "event 0: an event id must be text"),
+        ],
+    )
+    def test_bad_ids_are_refused_naming_the_event_and_nothing_is_written(self, ids, message):
+        with self.opened() as store:
+            with pytest.raises(StoreError, match=f"^stream 'a': {message}"):
+                store.append("a", [offensive(1), offensive(2)], ids=ids)
+            assert store.version("a") == 0
 
     @pytest.mark.parametrize(
         ("metadata", "message"),
@@ -519,6 +580,40 @@ class StoreContract:
             assert sorted(outcomes) == ["lost"] * 5 + ["won"]
             assert [r.stream for r in store.read_all()] == ["a", "b"] and store.verify().ok
 
+    def test_subscribe_catches_up_then_follows_new_records_in_order(self):
+        with self.opened() as store:
+            store.append("a", [offensive(1), offensive(2), offensive(3)])
+            records = store.subscribe(1, poll_interval=0.05, idle_timeout=10)
+            assert [next(records).position for _ in range(2)] == [1, 2]  # the catch-up
+            later = threading.Timer(0.2, store.append, ("b", [offensive(4), offensive(5)]))
+            later.start()
+            assert [(r.position, r.stream) for r in itertools.islice(records, 2)] == [
+                (3, "b"),
+                (4, "b"),
+            ]
+            later.join()
+            records.close()
+
+    def test_subscribe_filters_by_type_and_ends_after_the_idle_timeout(self):
+        with self.opened() as store:
+            store.append("a", [offensive(1), _statement(2), offensive(3), _statement(4)])
+            started = time.monotonic()
+            records = list(
+                store.subscribe(types=["Statement"], poll_interval=0.05, idle_timeout=0.3)
+            )
+            assert [r.position for r in records] == [1, 3]
+            assert 0.3 <= time.monotonic() - started < 5
+
+    def test_subscribe_batches_gives_each_burst_once_and_the_catch_up_even_if_empty(self):
+        with self.opened() as store:
+            batches = store.subscribe_batches(poll_interval=0.05, idle_timeout=10, batch_size=2)
+            assert next(batches) == []
+            store.append("a", [offensive(1), offensive(2), offensive(3)])
+            assert [[r.position for r in next(batches)] for _ in range(2)] == [[0, 1], [2]]
+            batches.close()
+            with pytest.raises(StoreError, match="poll_interval must be > 0"):
+                store.subscribe(poll_interval=0)
+
     def test_verify_passes_on_an_untouched_store(self):
         with self.opened() as store:
             assert store.verify() == type(store.verify())(True, None, 0)
@@ -583,7 +678,7 @@ class StoreMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.store = self.fresh()
-        self.model: list[tuple[str, events.Event, str | None, dict]] = []
+        self.model: list[tuple[str, events.Event, str | None, dict, tuple]] = []
 
     def teardown(self):
         self.dispose(self.store)
@@ -591,8 +686,28 @@ class StoreMachine(RuleBasedStateMachine):
     def version(self, stream: str) -> int:
         return sum(1 for entry in self.model if entry[0] == stream)
 
-    def positions(self, count: int) -> list[int]:
-        return list(range(len(self.model), len(self.model) + count))
+    def expect(self, stream: str, batch, cause=None, meta=None) -> list[int]:
+        """Model an append of *batch* to *stream*: an event is known by its type, payload
+        and how many identical ones come before it in the batch; a known event is not added
+        again and keeps its position. Returns the positions the append should give."""
+        known = {entry[4]: p for p, entry in enumerate(self.model) if entry[0] == stream}
+        repeats: dict = {}
+        positions = []
+        for event in batch:
+            content = (type(event).__name__, codec.encode(event)[2])
+            key = (*content, repeats.get(content, 0))
+            repeats[content] = key[2] + 1
+            if key not in known:
+                known[key] = len(self.model)
+                self.model.append((stream, event, cause, meta or {}, key))
+            positions.append(known[key])
+        return positions
+
+    def all_known(self, stream: str, batch) -> bool:
+        size = len(self.model)
+        positions = self.expect(stream, batch)
+        del self.model[size:]
+        return all(p < size for p in positions) and bool(batch)
 
     @initialize()
     def starts_empty(self):
@@ -608,18 +723,16 @@ class StoreMachine(RuleBasedStateMachine):
             causation=[cause] * len(batch),
             metadata=meta,
         )
-        assert positions == self.positions(len(batch))
-        self.model += [(stream, event, cause, meta or {}) for event in batch]
+        assert positions == self.expect(stream, batch, cause, meta)
 
     @rule(stream=st.sampled_from(STREAMS), batch=small_batches)
     def append_without_a_version_check(self, stream, batch):
         positions = self.store.append(stream, batch)
-        assert positions == self.positions(len(batch))
-        self.model += [(stream, event, None, {}) for event in batch]
+        assert positions == self.expect(stream, batch)
 
     @rule(stream=st.sampled_from(STREAMS), batch=small_batches, off=st.integers(-3, 3))
     def append_at_a_wrong_version_writes_nothing(self, stream, batch, off):
-        assume(off != 0)
+        assume(off != 0 and not self.all_known(stream, batch))  # else it is a retry
         with pytest.raises(ConcurrencyError):
             self.store.append(stream, batch, expected_version=self.version(stream) + off)
 
@@ -639,8 +752,7 @@ class StoreMachine(RuleBasedStateMachine):
         )
         assert list(written) == [stream for stream, _, _ in writes]
         for stream, batch, meta in writes:
-            assert written[stream] == self.positions(len(batch))
-            self.model += [(stream, event, None, meta or {}) for event in batch]
+            assert written[stream] == self.expect(stream, batch, meta=meta)
 
     @rule(
         streams=st.lists(st.sampled_from(STREAMS), min_size=1, max_size=3, unique=True),
@@ -649,6 +761,7 @@ class StoreMachine(RuleBasedStateMachine):
     )
     def append_many_with_one_wrong_version_writes_nothing(self, streams, batch, wrong):
         bad = wrong.draw(st.sampled_from(streams), label="wrong stream")
+        assume(not self.all_known(bad, batch))  # else it is a retry
         versions = {stream: self.version(stream) + (stream == bad) for stream in streams}
         with pytest.raises(ConcurrencyError):
             self.store.append_many({stream: (batch, versions[stream]) for stream in streams})
@@ -692,7 +805,9 @@ class StoreMachine(RuleBasedStateMachine):
 
     def check(self, records, expected):
         assert len(records) == len(expected)
-        for record, (position, stream, event, cause, meta) in zip(records, expected, strict=True):
+        for record, (position, stream, event, cause, meta, _) in zip(
+            records, expected, strict=True
+        ):
             assert (record.position, record.stream, record.causation) == (position, stream, cause)
             assert record.version == sum(1 for e in self.model[:position] if e[0] == stream)
             assert (record.type, record.schema) == (type(event).__name__, type(event).SCHEMA)

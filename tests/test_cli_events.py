@@ -99,14 +99,31 @@ def test_bad_lines_are_reported_by_number_and_nothing_is_written(capsys, url, tm
         assert list(store.read_all()) == []
 
 
-def test_a_wrong_expected_version_is_one_line_exit_2_and_writes_nothing(capsys, url, history):
+def test_a_wrong_expected_version_is_one_line_exit_2_and_writes_nothing(
+    capsys, url, history, tmp_path
+):
     args = ("events", "append", str(history), "--store", url, "--stream", "h")
     assert run(capsys, *args, "--expected-version", "0")[0] == 0
-    code, out, err = run(capsys, *args, "--expected-version", "0")
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({**HISTORY[0], "occurred_at": "2021-01-01"}) + "\n", "utf-8")
+    code, out, err = run(
+        capsys, "events", "append", str(other), *args[3:], "--expected-version", "0"
+    )
     assert (code, out) == (2, "")
     assert err == "diplosim: error: stream 'h' is at version 3, not 0\n"
     with open_store(url) as store:
         assert store.version("h") == 3
+
+
+def test_appending_the_same_file_again_adds_nothing(capsys, url, history):
+    args = ("events", "append", str(history), "--store", url, "--stream", "h")
+    assert run(capsys, *args)[0] == 0
+    # A retry at the version the first append expected succeeds and adds nothing too.
+    for retry in ((), ("--expected-version", "0")):
+        code, out, _ = run(capsys, *args, *retry)
+        assert (code, out) == (0, "nothing appended: all 3 events are already in 'h'\n")
+    with open_store(url) as store:
+        assert store.version("h") == 3 and store.verify().ok
 
 
 def test_ls_shows_position_version_date_type_actors_and_summary(capsys, url, history):
@@ -143,12 +160,17 @@ def test_ls_filters_by_type_and_stops_at_the_limit(capsys, url, history):
 def test_verify_exits_0_on_an_intact_store_and_names_the_first_bad_position(capsys, url, history):
     run(capsys, "events", "append", str(history), "--store", url, "--stream", "h")
     code, out, _ = run(capsys, "events", "verify", "--store", url)
-    assert (code, out) == (0, f"{url}: ok, 3 records, hash chain intact\n")
+    assert (code, out) == (
+        0,
+        f"{url}: ok, 3 records; hash chain intact, every record a valid event\n",
+    )
     with sqlite3.connect(url[len("sqlite:///") :]) as db:
         db.execute("UPDATE events SET payload = replace(payload, '1960', '1961')")
     code, out, _ = run(capsys, "events", "verify", "--store", url)
     assert code == 1
-    assert out == f"{url}: record at position 2 does not match its hash chain\n"
+    assert out == (
+        f"{url}: record at position 2: its hash does not match it and the record before it\n"
+    )
 
 
 def test_export_writes_lines_that_append_reads_back_as_the_same_events(

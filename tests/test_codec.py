@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from simulator import codec, events
 from simulator.errors import CodecError, DiplosimError, StoreError
 from simulator.store import open_store
-from simulator.store.base import GENESIS, chain, record_hash
+from simulator.store.chain import GENESIS, chain, record_hash
 from tests.strategies import event_of
 
 ALL_TYPES = sorted(events.REGISTRY.items())
@@ -302,6 +302,7 @@ row_text = st.text(st.characters(exclude_categories=()), max_size=20)
             row_text,
             st.none() | row_text,
             row_text,
+            st.just(None),
         ),
         max_size=5,
     ),
@@ -320,9 +321,9 @@ def test_chain_hashes_each_row_as_record_hash_does(stream, start, prepared, prev
 
 def _reference_chain(previous, stream, start, prepared, recorded_at):
     rows = []
-    for offset, (type_name, schema, occurred_at, cause, payload) in enumerate(prepared):
+    for offset, (type_name, schema, occurred_at, cause, payload, _) in enumerate(prepared):
         row = (start + 7 + offset, stream, start + offset, type_name, schema, occurred_at)
         row += (recorded_at, cause, payload)
         previous = record_hash(previous, row)
-        rows.append((*row, previous))
+        rows.append((*row, previous, None))
     return rows

@@ -333,8 +333,9 @@ def test_a_scenario_past_the_size_limit_names_the_option_that_raises_it(tmp_path
 
 
 def test_appending_a_long_file_holds_one_slice_not_the_file(tmp_path):
-    """Peak memory of `events append` grows by a few bytes a line (the positions it returns),
-    not by the events: it was 889 bytes a line (889 MB for a million) when the file was held."""
+    """Peak memory of `events append` grows by a little a line (the position it returns, and
+    the 64-bit key that counts identical events for their ids: about 150 bytes), not by the
+    events: it was 889 bytes a line (889 MB for a million) when the file was held."""
     import tracemalloc
 
     from simulator.cli import main
@@ -349,7 +350,7 @@ def test_appending_a_long_file_holds_one_slice_not_the_file(tmp_path):
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     per_line = (peaks[1] - peaks[0]) / 40_000
-    assert per_line < 60, peaks
+    assert per_line < 200, peaks
 
 
 @pytest.mark.parametrize("runs", ["1000000000000", str(2**63), str(2**64 + 1)])

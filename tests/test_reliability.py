@@ -293,12 +293,12 @@ def test_verify_finds_a_deleted_a_nulled_and_a_forged_record(store_url):
         row = raw.sql("SELECT * FROM events WHERE position = ?", (11,))[0]
         raw.sql("DELETE FROM events WHERE position = ?", (11,))
         assert store.verify() == Verification(False, 11, 11)
-        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
+        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
         assert store.verify().ok
 
         last = raw.sql("SELECT * FROM events WHERE position = ?", (total - 1,))[0]
-        forged = (total, last[1], last[2] + 1, *last[3:9], "f" * 64, last[10])
-        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", forged)
+        forged = (total, last[1], last[2] + 1, *last[3:9], "f" * 64, last[10], "forged")
+        raw.sql("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", forged)
         assert store.verify() == Verification(False, total, total)
     finally:
         store.close()
@@ -414,6 +414,19 @@ BACKENDS = Path(__file__).resolve().parent.parent / "simulator" / "store"
 SQL_CALLS = {"execute", "executemany", "executescript", "copy", "_query"}
 
 
+def _assignments(tree: ast.Module) -> dict[str, ast.expr]:
+    return {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+SCHEMA = _assignments(ast.parse((BACKENDS / "schema.py").read_text()))
+
+
 def _static(node: ast.expr, module: dict, local: dict) -> bool:
     """Whether *node* is text built only from literals and constants, never from arguments."""
     if isinstance(node, ast.Constant):
@@ -425,12 +438,39 @@ def _static(node: ast.expr, module: dict, local: dict) -> bool:
         )
     if isinstance(node, ast.BinOp):
         return _static(node.left, module, local) and _static(node.right, module, local)
+    if isinstance(node, ast.Tuple):
+        return all(_static(element, module, local) for element in node.elts)
+    if isinstance(node, ast.Starred | ast.Subscript):  # (*NAMES[:10], ...) of constant names
+        return _static(node.value, module, local)
     if isinstance(node, ast.Name):
         if node.id in local:
             return _static(local[node.id], module, local)
         return node.id in module and _static(module[node.id], module, {})
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len":
         return True  # a count of placeholders
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if node.value.id == "schema":  # the table's definition, a module of constants
+            return node.attr in SCHEMA and _static(SCHEMA[node.attr], SCHEMA, {})
+        return False
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "schema"
+    ):
+        return node.func.attr in ("tables", "steps", "selected_at")  # built from constants
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Call)
+        and getattr(node.func.value.func, "attr", "") == "SQL"
+    ):
+        # psycopg.sql.SQL(constant).format(Identifier(...)): the driver quotes each name
+        return _static(node.func.value.args[0], module, local) and all(
+            getattr(arg, "func", None) is not None and getattr(arg.func, "attr", "") == "Identifier"
+            for arg in node.args
+        )
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -464,7 +504,18 @@ def test_backends_pass_every_user_value_as_a_parameter(name):
             for target in node.targets
             if isinstance(target, ast.Name)
         }
+        # Names bound by a loop: `for sql in schema.steps(...)`, `for sql, params in opening`.
+        loops = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.For | ast.comprehension):
+                target = node.target.elts[0] if isinstance(node.target, ast.Tuple) else node.target
+                if isinstance(target, ast.Name):
+                    loops[target.id] = node.iter
         for call in ast.walk(function):
+            if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "_transaction":
+                for statements in call.args[1:]:  # (sql, params) pairs run by the helper
+                    assert _statements(statements, module, local), f"{name}:{call.lineno}"
+                    checked += 1
             if (
                 isinstance(call, ast.Call)
                 and isinstance(call.func, ast.Attribute)
@@ -474,6 +525,13 @@ def test_backends_pass_every_user_value_as_a_parameter(name):
                 sql = call.args[0]
                 if isinstance(sql, ast.Name) and sql.id in function_args(function):
                     # a helper taking its SQL as an argument: its callers are checked instead
+                    continue
+                if isinstance(sql, ast.Name) and sql.id in loops:
+                    source = loops[sql.id]
+                    if isinstance(source, ast.Name) and source.id in function_args(function):
+                        continue  # statements a helper is given: its callers are checked
+                    assert _static(source, module, local), f"{name}:{call.lineno}: {sql.id}"
+                    checked += 1
                     continue
                 assert _static(sql, module, local), (
                     f"{name}:{call.lineno}: SQL built from a value that is not a constant"
@@ -500,5 +558,19 @@ def test_the_source_check_catches_sql_formatted_from_a_value():
     assert verdicts == [True, False, False, False]
 
 
+def _statements(node: ast.expr, module: dict, local: dict) -> bool:
+    """Whether *node* is `(sql, params)` pairs (or a name, or a tuple of them) with static SQL."""
+    if isinstance(node, ast.Starred):
+        return _statements(node.value, module, local)
+    if isinstance(node, ast.Name) and node.id in local:
+        return _statements(local[node.id], module, local)
+    if not isinstance(node, ast.Tuple) or not node.elts:
+        return False
+    if isinstance(node.elts[0], ast.Tuple):
+        return all(_statements(element, module, local) for element in node.elts)
+    return _static(node.elts[0], module, local)
+
+
 def function_args(function: ast.FunctionDef) -> set[str]:
-    return {arg.arg for arg in function.args.args}
+    given = function.args
+    return {arg.arg for arg in (*given.args, *given.kwonlyargs, given.vararg) if arg is not None}

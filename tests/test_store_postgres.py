@@ -24,7 +24,8 @@ from simulator import events
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.redaction import redact_url as redact
 from simulator.store import open_store
-from simulator.store.base import GENESIS, chain, prepare, record_hash
+from simulator.store.chain import GENESIS, chain, record_hash
+from simulator.store.mapping import prepare
 from simulator.store.postgres import PostgresStore, _escape
 from tests import pg_server as server_module
 from tests.store_contract import (
@@ -92,12 +93,13 @@ def raw(pg_url):
 
 def test_the_schema_is_created_on_first_use_with_its_guards(pg_url, raw):
     open_store(pg_url).close()
-    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
     columns = raw.execute(
         "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
         "WHERE table_name = 'events' AND table_schema = current_schema() ORDER BY ordinal_position"
     ).fetchall()
-    assert [c[0] for c in columns] == [*COLUMNS] and columns[-1] == ("metadata", "text", "YES")
+    assert [c[0] for c in columns] == [*COLUMNS]
+    assert columns[-2:] == [("metadata", "text", "YES"), ("event_id", "text", "YES")]
     constraints = raw.execute(
         "SELECT contype, array_agg(a.attname::text ORDER BY a.attname) FROM pg_constraint c "
         "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
@@ -107,7 +109,7 @@ def test_the_schema_is_created_on_first_use_with_its_guards(pg_url, raw):
     indexes = {
         r[0] for r in raw.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'events'")
     }
-    assert "events_by_type" in indexes
+    assert {"events_by_type", "events_by_id"} <= indexes
     open_store(pg_url).close()  # a second open finds the schema and leaves it be
 
 
@@ -138,16 +140,19 @@ def _make_v1_store(raw) -> None:
     """A store as diplosim wrote it before metadata: its tables and three chained records."""
     raw.execute(V1_DDL)
     prepared = prepare([offensive(1), offensive(2), offensive(3)], ["x", None, "y"])
-    rows = chain("a", 0, 0, GENESIS, prepared, "2024-01-01T00:00:00.000000+00:00")
+    without_ids = [(*entry[:5], None) for entry in prepared]  # ids came with version 3
+    rows = chain("a", 0, 0, GENESIS, without_ids, "2024-01-01T00:00:00.000000+00:00")
     with raw.cursor() as cur:
-        cur.executemany("INSERT INTO events VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", rows)
+        cur.executemany(
+            "INSERT INTO events VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", [r[:10] for r in rows]
+        )
 
 
 def test_a_version_1_store_is_migrated_when_opened_and_its_records_still_verify(pg_url, raw):
     _make_v1_store(raw)
     with open_store(pg_url) as store:
         assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            "2",
+            "3",
         )
         assert store.verify() == type(store.verify())(True, None, 3)
         assert [(r.causation, r.metadata, r.meta) for r in store.read("a")] == [
@@ -196,8 +201,8 @@ def test_two_stores_on_one_database_see_each_others_appends(pg_url):
 
 def _open_and_append(url, start, queue):
     start.wait()
-    with open_store(url) as store:
-        store.append("a", [offensive(1)])
+    with open_store(url) as store:  # a different event in each process, not one event four times
+        store.append("a", [offensive(1, troops=os.getpid())])
         queue.put("ok")
 
 
@@ -423,3 +428,27 @@ def test_a_store_url_without_timeouts_gets_the_defaults(pg_url):
     shown = store._db.execute("SHOW lock_timeout").fetchone()[0]
     assert shown in ("30s", "30000ms")
     store.close()
+
+
+def test_a_subscriber_is_woken_by_the_append_s_notify_not_by_polling(pg_url):
+    with open_store(pg_url) as store, open_store(pg_url) as writer:
+        records = store.subscribe(poll_interval=30)  # a poll would come after 30 s
+        started = time.monotonic()
+        later = threading.Timer(0.3, writer.append, ("a", [offensive(1)]))
+        later.start()
+        assert next(records).position == 0
+        assert time.monotonic() - started < 10
+        later.join()
+        records.close()
+
+
+def test_a_lost_connection_is_a_transient_error_and_the_next_call_reconnects(pg_url, raw):
+    from simulator.errors import TransientStoreError
+
+    with open_store(pg_url) as store:
+        store.append("a", [offensive(1)])
+        (pid,) = store._db.execute("SELECT pg_backend_pid()").fetchone()
+        raw.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(TransientStoreError, match="cannot read"):
+            store.version("a")
+        assert store.version("a") == 1

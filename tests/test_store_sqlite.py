@@ -17,7 +17,8 @@ import pytest
 from simulator import events
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.store import open_store
-from simulator.store.base import GENESIS, chain, prepare
+from simulator.store.chain import GENESIS, chain
+from simulator.store.mapping import prepare
 from simulator.store.sqlite import SQLiteStore
 from tests.store_contract import (
     COLUMNS,
@@ -73,9 +74,8 @@ def test_the_file_is_in_wal_mode_with_a_unique_stream_version_and_indexes(path):
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     indexes = {row[1]: row for row in db.execute("PRAGMA index_list(events)")}
     unique = [name for name, row in indexes.items() if row[2] == 1]
-    assert [[col[2] for col in db.execute(f"PRAGMA index_info({name!r})")] for name in unique] == [
-        ["stream", "version"]
-    ]
+    columns = [[col[2] for col in db.execute(f"PRAGMA index_info({name!r})")] for name in unique]
+    assert sorted(columns) == [["stream", "event_id"], ["stream", "version"]]
     assert "events_by_type" in indexes
 
 
@@ -89,10 +89,10 @@ def test_records_survive_reopening_the_file(path):
         assert store.verify().ok
 
 
-def _append_from_another_process(url, expected, queue):
+def _append_from_another_process(url, expected, queue, troops=100):
     with open_store(url) as store:
-        try:
-            store.append("a", [offensive(9)], expected_version=expected)
+        try:  # a different event in each process: the same one would be one event, retried
+            store.append("a", [offensive(9, troops)], expected_version=expected)
             queue.put("won")
         except ConcurrencyError:
             queue.put("lost")
@@ -105,7 +105,8 @@ def test_two_processes_appending_at_the_same_version_cannot_both_succeed(path):
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     workers = [
-        context.Process(target=_append_from_another_process, args=(url, 1, queue)) for _ in range(4)
+        context.Process(target=_append_from_another_process, args=(url, 1, queue, 100 + n))
+        for n in range(4)
     ]
     for worker in workers:
         worker.start()
@@ -150,19 +151,19 @@ def test_a_store_from_a_newer_diplosim_is_refused(path):
     SQLiteStore(str(path)).close()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match=r"schema version 99, newer than .* \(2\)"):
+    with pytest.raises(StoreError, match=r"schema version 99, newer than .* \(3\)"):
         open_store(f"sqlite:///{path}")
     with pytest.raises(StoreError, match="schema version 99, newer than"):
         open_store(f"sqlite:///{path}", create=False)
 
 
-def test_a_new_store_has_schema_version_2_and_a_nullable_metadata_column(path):
+def test_a_new_store_has_schema_version_3_and_nullable_metadata_and_id_columns(path):
     SQLiteStore(str(path)).close()
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
     columns = db.execute("PRAGMA table_info(events)").fetchall()
     assert [c[1] for c in columns] == [*COLUMNS]
-    assert columns[-1][1:4] == ("metadata", "TEXT", 0)  # name, type, not null
+    assert [c[1:4] for c in columns[-2:]] == [("metadata", "TEXT", 0), ("event_id", "TEXT", 0)]
 
 
 V1_DDL = v1_ddl("INTEGER")
@@ -174,8 +175,9 @@ def _make_v1_store(path: Path) -> str:
     db.execute("PRAGMA journal_mode=WAL")
     db.executescript(V1_DDL)
     prepared = prepare([offensive(1), offensive(2), offensive(3)], ["x", None, "y"])
-    rows = chain("a", 0, 0, GENESIS, prepared, "2024-01-01T00:00:00.000000+00:00")
-    db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+    without_ids = [(*entry[:5], None) for entry in prepared]  # ids came with version 3
+    rows = chain("a", 0, 0, GENESIS, without_ids, "2024-01-01T00:00:00.000000+00:00")
+    db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", [r[:10] for r in rows])
     db.close()
     return f"sqlite:///{path}"
 
@@ -188,17 +190,18 @@ def test_a_version_1_store_opened_for_writing_is_migrated_and_still_verifies(pat
     url = _make_v1_store(path)
     with open_store(url) as store:
         assert store.verify() == type(store.verify())(True, None, 3)
-        assert [(r.causation, r.metadata, r.meta) for r in store.read("a")] == [
-            ("x", None, {}),
-            (None, None, {}),
-            ("y", None, {}),
+        assert [(r.causation, r.metadata, r.event_id) for r in store.read("a")] == [
+            ("x", None, None),
+            (None, None, None),
+            ("y", None, None),
         ]
         assert store.append("a", [offensive(4)], expected_version=3, metadata={"k": 1}) == [3]
+        assert store.read("a", 3).__next__().event_id is not None
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
     assert [c[1] for c in db.execute("PRAGMA table_info(events)")] == [*COLUMNS]
     db.close()
-    with open_store(url, create=False) as store:  # now read as version 2
+    with open_store(url, create=False) as store:  # now read as version 3
         assert [r.meta for r in store.read("a", 3)] == [{"k": 1}] and store.verify().ok
 
 
@@ -208,10 +211,10 @@ def test_a_version_1_store_opened_read_only_is_read_as_it_is_and_left_unchanged(
     url = _make_v1_store(path)
     before = _digest(path)
     with open_store(url, create=False) as store:
-        assert [(r.version, r.metadata, r.meta) for r in store.read("a")] == [
-            (0, None, {}),
-            (1, None, {}),
-            (2, None, {}),
+        assert [(r.version, r.metadata, r.event_id) for r in store.read("a")] == [
+            (0, None, None),
+            (1, None, None),
+            (2, None, None),
         ]
         assert [r.position for r in store.read_all(1, types=["Offensive"])] == [1, 2]
         assert store.verify() == type(store.verify())(True, None, 3)

@@ -21,7 +21,7 @@ from simulator.redaction import redacting
 # name: (module of this package, one line of help). A module is imported only when its command
 # runs (or its own --help is asked for), so `diplosim --help` loads none of them.
 COMMANDS = {
-    "events": ("events", "append, list, verify and export stored events"),
+    "events": ("events", "append, list, follow, verify, checkpoint and export stored events"),
     "run": ("run", "simulate a scenario from its branch point"),
     "replay": ("replay", "replay a scenario's recorded events: the changes, or the state on a day"),
     "import": ("importer", "import real event data (GDELT, ICEWS, ACLED) into a stream"),
@@ -46,6 +46,7 @@ COMMANDS = {
         "backtest",
         "score forecasts at past origins against the record, beside baselines",
     ),
+    "watch": ("watch", "re-run a scenario's forecast each time new recorded events arrive"),
 }
 
 

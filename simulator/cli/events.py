@@ -1,4 +1,5 @@
-"""`diplosim events`: append JSON Lines to a stream, list, verify and export the event store."""
+"""`diplosim events`: append JSON Lines to a stream; list, follow, verify, checkpoint and export
+the event store."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from simulator.cli.options import mebibytes
 from simulator.errors import StoreError
 from simulator.events import Event
 from simulator.jsonlines import MAX_LINE_BYTES, EventLines
-from simulator.store import EventStore, Record, open_store
+from simulator.store import EventStore, Record, checkpoint, open_store
+from simulator.store.checkpoint import CheckpointError
 from simulator.terminal import cell, safe
 
 MAX_REPORTED = 20  # bad lines reported before "... and N more"
@@ -49,11 +51,59 @@ def register(parser: argparse.ArgumentParser) -> None:
     ls.add_argument("--stream", help="only this stream (default: the whole log)")
     ls.add_argument("--type", action="append", dest="types", help="only this type (repeatable)")
     ls.add_argument("--limit", type=int, default=100, help="at most this many rows (0: all)")
+    ls.add_argument(
+        "--follow",
+        action="store_true",
+        help="after the stored records, print each new one as it is appended (Ctrl-C stops)",
+    )
+    ls.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start at this log position (with --stream and no --follow: this version)",
+    )
+    ls.add_argument(
+        "--idle",
+        type=float,
+        metavar="SECONDS",
+        help="with --follow: stop after this long without a new record",
+    )
     ls.set_defaults(handler=run_ls)
 
-    verify = commands.add_parser("verify", help="check the hash chain; exit 1 at a bad record")
+    verify = commands.add_parser(
+        "verify",
+        help="check the table, the hash chain and every record; exit 1 at the first bad one",
+    )
     verify.add_argument("--store", help=store_help)
+    verify.add_argument(
+        "--checkpoint", metavar="FILE", help="also prove the log still extends this checkpoint"
+    )
+    verify.add_argument(
+        "--public-key", metavar="FILE", help="the key a --checkpoint's signature is checked with"
+    )
+    verify.add_argument(
+        "--exact",
+        action="store_true",
+        help="with --checkpoint: fail if any record follows it (for logs checkpointed after "
+        "every append, where a record outside a checkpoint was written without the key)",
+    )
     verify.set_defaults(handler=run_verify)
+
+    keygen = commands.add_parser(
+        "keygen", help="make an Ed25519 key pair for signing checkpoints (FILE and FILE.pub)"
+    )
+    keygen.add_argument("file", help="where the private key goes (the public key: FILE.pub)")
+    keygen.set_defaults(handler=run_keygen)
+
+    checkpoint = commands.add_parser(
+        "checkpoint", help="verify the log, then sign its head (count, last hash, time) to FILE"
+    )
+    checkpoint.add_argument("--store", help=store_help)
+    checkpoint.add_argument("--key", required=True, metavar="FILE", help="the private key")
+    checkpoint.add_argument("--out", required=True, metavar="FILE", help="the checkpoint file")
+    checkpoint.set_defaults(handler=run_checkpoint)
 
     export = commands.add_parser("export", help="write stored events as JSON Lines to stdout")
     export.add_argument("--store", help=store_help)
@@ -82,14 +132,23 @@ def run_append(args: argparse.Namespace) -> int:
             print(f"diplosim: error: nothing appended ({found.bad} bad lines)", file=sys.stderr)
             return 2
         with _open(args.store, must_exist=False) as store:
+            before = store.version(args.stream)
             positions = store.append(
                 args.stream, lines.events(), expected_version=args.expected_version
             )
-    if positions:
-        where = f"positions {positions[0]}..{positions[-1]}"
-        print(f"appended {len(positions)} events to {args.stream!r} at {where}")
-    else:
+            # Another writer may append between these reads: the count is for the message only.
+            added = store.version(args.stream) - before if positions else 0
+    if not positions:
         print(f"nothing to append: {args.file} holds no events")
+    elif not added:
+        print(f"nothing appended: all {len(positions)} events are already in {args.stream!r}")
+    else:
+        new = sorted(positions)[-added:]
+        known = len(positions) - added
+        print(
+            f"appended {added} events to {args.stream!r} at positions {new[0]}..{new[-1]}"
+            + (f" ({known} already in the stream, not appended again)" if known else "")
+        )
     return 0
 
 
@@ -99,16 +158,38 @@ def run_append(args: argparse.Namespace) -> int:
 def run_ls(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise StoreError(f"--limit must be >= 0 (got {args.limit})")
+    if args.start < 0:
+        raise StoreError(f"--from must be >= 0 (got {args.start})")
+    if args.follow:
+        return _follow(args)
     header = ("position", "version", "date", "type", "actors", "summary")
     if args.stream is None:
         header = ("position", "stream", "version", "date", "type", "actors", "summary")
     with _open(args.store) as store:
-        records = iter(_selected(store, args.stream, args.types))
+        records = iter(_selected(store, args.stream, args.types, args.start))
         shown = islice(records, args.limit) if args.limit else records
         _print_table(header, (_row(r, with_stream=args.stream is None) for r in shown))
         more = bool(args.limit) and next(records, None) is not None
     if more:
         print(f"(first {args.limit} shown; --limit 0 lists all)", file=sys.stderr)
+    return 0
+
+
+def _follow(args: argparse.Namespace) -> int:
+    """Print each record as it comes, one line each (a table's widths cannot be known)."""
+    if args.idle is not None and not args.idle > 0:
+        raise StoreError(f"--idle must be > 0 seconds (got {args.idle})")
+    with _open(args.store) as store:
+        records = store.subscribe(args.start, args.types, idle_timeout=args.idle)
+        try:
+            for record in records:
+                if args.stream is None or record.stream == args.stream:
+                    cells = _row(record, with_stream=args.stream is None)
+                    print("  ".join(safe(c) for c in cells), flush=True)
+        except KeyboardInterrupt:
+            print("(stopped)", file=sys.stderr)
+        finally:
+            records.close()
     return 0
 
 
@@ -177,14 +258,67 @@ def _print_table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> No
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.exact and args.checkpoint is None:
+        raise CheckpointError("--exact needs --checkpoint (it counts the records after one)")
+    if (args.checkpoint is None) != (args.public_key is None):
+        raise CheckpointError(
+            "--checkpoint and --public-key go together: a checkpoint is only evidence when its "
+            "signature is checked with a key kept apart from the database"
+        )
+    if args.checkpoint is not None:
+        signed = checkpoint.load(args.checkpoint)
+        key = checkpoint.load_public_key(args.public_key)
     with _open(args.store) as store:
-        result = store.verify()
         url = store.shown
-    if result.ok:
-        print(f"{url}: ok, {result.checked} records, hash chain intact")
-        return 0
-    print(f"{url}: record at position {result.first_bad_position} does not match its hash chain")
-    return 1
+        try:
+            if args.checkpoint is None:
+                result = store.verify()
+            else:
+                result = checkpoint.verify(store, signed, key, args.public_key)
+        except checkpoint.ForgedCheckpoint as exc:
+            print(f"{args.checkpoint}: {exc}")
+            return 1
+    if not result.ok:
+        where = (
+            "the events table"
+            if result.first_bad_position is None
+            else (f"record at position {result.first_bad_position}")
+        )
+        print(f"{url}: {where}: {safe(result.reason)}")
+        return 1
+    if args.exact and result.after_checkpoint:
+        print(
+            f"{url}: {result.after_checkpoint} records after the checkpoint are covered by no "
+            f"signature (--exact)"
+        )
+        return 1
+    print(f"{url}: ok, {result.checked} records; hash chain intact, every record a valid event")
+    if args.checkpoint is not None:
+        print(
+            f"extends the checkpoint of {signed.count} records signed {signed.signed_at} "
+            f"({args.checkpoint}); {result.after_checkpoint} records after it are not covered "
+            "by it"
+        )
+    return 0
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    public = checkpoint.write_key_pair(args.file)
+    print(f"wrote private key {args.file} (keep it from the database's writers) and {public}")
+    return 0
+
+
+def run_checkpoint(args: argparse.Namespace) -> int:
+    key = checkpoint.load_private_key(args.key)
+    with _open(args.store) as store:
+        signed = checkpoint.sign(store, key)
+        url = store.shown
+    checkpoint.save(signed, args.out)
+    print(
+        f"{url}: signed the head ({signed.count} records, last hash {signed.hash[:12]}...) "
+        f"to {args.out}"
+    )
+    return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -205,10 +339,14 @@ def run_export(args: argparse.Namespace) -> int:
 # --- shared -------------------------------------------------------------------------------------
 
 
-def _selected(store: EventStore, stream: str | None, types: list[str] | None) -> Iterator[Record]:
+def _selected(
+    store: EventStore, stream: str | None, types: list[str] | None, start: int = 0
+) -> Iterator[Record]:
+    """The records listed: of the log from position *start*, or of *stream* from version
+    *start*."""
     if stream is None:
-        return store.read_all(types=types)
-    records = store.read(stream)
+        return store.read_all(start, types=types)
+    records = store.read(stream, start)
     if types is None:
         return records
     wanted = set(types)

@@ -1,27 +1,26 @@
-"""The event store contract: records, the hash chain, and what every backend must do.
+"""The event store contract: records, and what every backend must do.
 
 A store is an append-only sequence of records. Each record has a global `position` (0, 1, 2,
 ... across all streams), a `stream` and a `version` within it (0, 1, 2, ...), the event's
 `type`, `schema` and canonical JSON `payload`, the day it `occurred_at` in the world, when it
 was `recorded_at` (UTC), its `causation` (what led to it, for simulated events), a `hash`
-that chains it to the record before it, and its `metadata` (canonical JSON of a small flat
-object given with the append, or None):
+that chains it to the record before it (`simulator.store.chain`), its `metadata` (canonical
+JSON of a small flat object given with the append, or None) and its `event_id` (given, or
+derived from its content: `simulator.store.mapping`). An event whose id is already in its
+stream is not written again: the append returns the position it has.
 
-    hash = sha256(previous hash + canonical JSON of the list of the columns before `hash`,
-                  with `metadata` as one more item when the record has any)
-
-so a record without metadata hashes as it did before metadata existed, and `verify()` finds any
-change to the past, metadata included, and names the first position that does not match.
-Backends subclass `EventStore` and implement `_append_batches`, `_page`, `version` and
-`streams`; the rest is shared.
+The store composes two parts: mapping (`mapping`: events to row columns and back, and the
+chain) is shared; recording (rows in, rows out) is the backend's. Backends subclass
+`EventStore` and implement `_append_batches`, `_page`, `version` and `streams`; the rest is
+shared.
 """
 
 from __future__ import annotations
 
 import abc
-import hashlib
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -29,19 +28,18 @@ from typing import NamedTuple
 import attrs
 
 from simulator import codec
-from simulator.codec import quote
 from simulator.errors import ConcurrencyError, StoreError
 from simulator.events import Event
+from simulator.store.chain import GENESIS, chain, hashed, head_problem, record_hash
+from simulator.store.mapping import (
+    Scalar,
+    check_stream,
+    metadata_text,
+    prepared_slices,
+    row_problem,
+)
 
-GENESIS = "0" * 64
 BATCH = 1000
-SLICE = 1000  # events encoded and chained at a time by an append
-MAX_STREAM_LENGTH = 200
-MAX_METADATA_KEYS = 32
-MAX_METADATA_KEY_LENGTH = 64
-MAX_METADATA_BYTES = 4096  # of its canonical JSON, in UTF-8
-
-Scalar = str | int | float | bool | None
 
 
 class Record(NamedTuple):
@@ -62,6 +60,7 @@ class Record(NamedTuple):
     payload: str
     hash: str
     metadata: str | None
+    event_id: str | None  # None only for records written before ids (schema version 3)
 
     @property
     def event(self) -> Event:
@@ -83,6 +82,7 @@ class StreamWrite:
     expected_version: int | None = None
     causation: Sequence[str | None] | None = None
     metadata: Mapping[str, Scalar] | None = None
+    ids: Sequence[str | None] | None = None
 
 
 Writes = Mapping[str, tuple[Iterable[Event], int | None]] | Iterable[StreamWrite]
@@ -90,80 +90,31 @@ Writes = Mapping[str, tuple[Iterable[Event], int | None]] | Iterable[StreamWrite
 
 class Batch(NamedTuple):
     """A checked write as a backend receives it: *slices* are its events prepared a slice at a
-    time (see `prepare`), read lazily; *metadata* is canonical JSON or None."""
+    time (see `mapping.prepare`), read lazily; *metadata* is canonical JSON or None."""
 
     stream: str
     expected_version: int | None
     metadata: str | None
     slices: Iterator[list[tuple]]
+    given_ids: bool = False  # derived ids never repeat within a batch; given ones may
 
 
 @attrs.frozen
 class Verification:
-    """Outcome of `verify()`: `ok`, the first position that fails (None if ok), how many read."""
+    """Outcome of `verify()`: `ok`, the first position that fails (None if ok, or if what fails
+    is the table rather than a record), how many records were read, and why it failed.
+    Verified against a checkpoint, `after_checkpoint` counts the records the checkpoint does
+    not cover (written after it was signed, by diplosim or by anyone who can insert rows).
+    `last_hash` is the hash of the last record read (GENESIS for an empty log) when ok: what a
+    checkpoint signs. Two verifications are equal when their verdicts are (the explanation and
+    the hash are left out)."""
 
     ok: bool
     first_bad_position: int | None
     checked: int
-
-
-def record_hash(previous: str, row: Sequence) -> str:
-    """The chain hash of *row* after *previous*: the record's columns before `hash`, then its
-    `metadata` when it has any (see `hashed`)."""
-    body = codec.dumps(list(row)).encode("utf-8")
-    return hashlib.sha256(previous.encode("ascii") + body).hexdigest()
-
-
-def hashed(row: Sequence) -> Sequence:
-    """What the hash of the stored *row* (all the Record columns) covers."""
-    return row[:9] if row[10] is None else (*row[:9], row[10])
-
-
-def metadata_text(metadata: object) -> str | None:
-    """*metadata* as canonical JSON, None for none (or an empty mapping); refused unless it is
-    a small flat mapping of names to JSON scalars, so every record can carry it cheaply."""
-    if metadata is None:
-        return None
-    if not isinstance(metadata, Mapping):
-        kind = type(metadata).__name__
-        raise StoreError(f"metadata must be a mapping of names to values (got {kind})")
-    if len(metadata) > MAX_METADATA_KEYS:
-        raise StoreError(f"metadata has {len(metadata)} keys, more than {MAX_METADATA_KEYS}")
-    for key, value in metadata.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= MAX_METADATA_KEY_LENGTH:
-            raise StoreError(
-                f"metadata keys must be text of 1..{MAX_METADATA_KEY_LENGTH} characters "
-                f"(got {key!r:.80})"
-            )
-        if value is not None and not isinstance(value, str | int | float):
-            raise StoreError(
-                f"metadata {key!r} must be text, a number, true, false or null "
-                f"(got {type(value).__name__})"
-            )
-    if not metadata:
-        return None
-    try:
-        text = codec.dumps(dict(metadata))
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise StoreError("metadata is not valid Unicode") from None
-    except ValueError as exc:  # NaN, infinity, an integer too long to write
-        raise StoreError(f"metadata cannot be written as JSON: {exc}") from None
-    if size > MAX_METADATA_BYTES:
-        raise StoreError(f"metadata is {size} bytes as JSON, more than {MAX_METADATA_BYTES}")
-    return text
-
-
-def check_stream(stream: object) -> str:
-    if not isinstance(stream, str) or not stream or len(stream) > MAX_STREAM_LENGTH:
-        raise StoreError(f"stream name must be 1..{MAX_STREAM_LENGTH} characters (got {stream!r})")
-    if "\x00" in stream:
-        raise StoreError(f"stream name must not contain NUL (got {stream!r})")
-    try:
-        stream.encode("utf-8")
-    except UnicodeEncodeError:
-        raise StoreError(f"stream name is not valid Unicode (got {stream!r})") from None
-    return stream
+    reason: str | None = attrs.field(default=None, eq=False)
+    after_checkpoint: int | None = None
+    last_hash: str | None = attrs.field(default=None, eq=False)
 
 
 class EventStore(abc.ABC):
@@ -172,13 +123,13 @@ class EventStore(abc.ABC):
     url: str = ""
     shown: str = ""  # the URL as messages show it: without credentials (simulator.redaction)
 
-    # --- the backend's part -------------------------------------------------------------------
+    # --- the backend's part (recording: rows in, rows out) ------------------------------------
 
     @abc.abstractmethod
     def _append_batches(self, batches: Iterator[Batch], recorded_at: str) -> dict[str, list[int]]:
-        """Atomically, in one transaction under the store's append lock: read the log's head,
-        then `write_batches` every batch, then commit. Anything raised on the way (a version
-        that does not match, an event that cannot be encoded) leaves nothing written."""
+        """Atomically, in one transaction under the store's append lock: read the log's last
+        two rows, then `write_batches` every batch, then commit. Anything raised on the way (a
+        version that does not match, an event that cannot be encoded) leaves nothing written."""
 
     @abc.abstractmethod
     def _page(self, stream: str | None, start: int, types: tuple[str, ...] | None, limit: int):
@@ -196,6 +147,18 @@ class EventStore(abc.ABC):
     def close(self) -> None:  # noqa: B027 - a store with nothing to release keeps this
         """Release the backend's connection or file; the store is unusable after it."""
 
+    def _table_problem(self) -> str | None:
+        """What is wrong with the table's definition (a column's type changed), or None."""
+        return None
+
+    def _waiter(self) -> Callable[[float], None]:
+        """What `subscribe` calls to wait up to a number of seconds for new records: a sleep
+        (polling) unless the backend can be told of appends; `close_waiter` releases it."""
+        return time.sleep
+
+    def _close_waiter(self, wait: Callable[[float], None]) -> None:  # noqa: B027 - sleep needs none
+        """Release what `_waiter` took."""
+
     # --- shared ---------------------------------------------------------------------------------
 
     def append(
@@ -205,16 +168,20 @@ class EventStore(abc.ABC):
         expected_version: int | None = None,
         causation: Sequence[str | None] | None = None,
         metadata: Mapping[str, Scalar] | None = None,
+        ids: Sequence[str | None] | None = None,
     ) -> list[int]:
         """Append *events* to *stream* as one atomic batch and return their positions.
 
         *expected_version* is the stream's current length (0 for a new stream), or None for no
-        check; on a mismatch `ConcurrencyError` is raised and nothing is written. *causation*
-        gives, per event, what led to it (e.g. "run/x/7:12" or "rule:attack"). *metadata* (a
-        flat mapping of names to JSON scalars: at most 32 keys of up to 64 characters, 4 KiB
-        as JSON) is stored with every record of the batch, under the hash chain.
+        check; on a mismatch `ConcurrencyError` is raised and nothing is written, unless every
+        event is already in the stream (a retried append), which returns their positions.
+        *causation* gives, per event, what led to it (e.g. "run/x/7:12" or "rule:attack").
+        *metadata* (a flat mapping of names to JSON scalars: at most 32 keys of up to 64
+        characters, 4 KiB as JSON) is stored with every record of the batch, under the hash
+        chain. *ids* gives, per event, its id (None: derived from its content); an event whose
+        id is already in the stream is not written again and its position is returned.
         """
-        write = StreamWrite(stream, events, expected_version, causation, metadata)
+        write = StreamWrite(stream, events, expected_version, causation, metadata, ids)
         return self.append_many((write,))[stream]
 
     def append_many(self, writes: Writes) -> dict[str, list[int]]:
@@ -222,7 +189,8 @@ class EventStore(abc.ABC):
 
         *writes* is a mapping `{stream: (events, expected_version)}` or an iterable of
         `StreamWrite`, read lazily (a generator of a thousand runs is held one run, and each
-        run one slice, at a time). Returns each stream's positions, in the order written;
+        run one slice, at a time). Returns each stream's positions, one per event in the
+        order given (an event already in its stream by id gives the position it has); new
         positions run on from one stream to the next. A version that does not match
         (`ConcurrencyError`), a stream named twice or a bad event anywhere (`StoreError`)
         writes nothing.
@@ -243,29 +211,115 @@ class EventStore(abc.ABC):
         self, from_position: int = 0, types: Iterable[str] | None = None, batch_size: int = BATCH
     ) -> Iterator[Record]:
         """Every record from *from_position* on (only those of *types* when given), in order."""
-        if isinstance(types, str):
-            types = (types,)
-        wanted = None if types is None else tuple(sorted(set(types)))
-        return self._records(None, _start(from_position, "from_position"), wanted, batch_size)
+        return self._records(
+            None, _start(from_position, "from_position"), _types(types), batch_size
+        )
+
+    def subscribe(
+        self,
+        from_position: int = 0,
+        types: Iterable[str] | None = None,
+        *,
+        poll_interval: float = 0.5,
+        idle_timeout: float | None = None,
+        batch_size: int = BATCH,
+    ) -> Iterator[Record]:
+        """Every record from *from_position* on (of *types* when given), then each new one as
+        it is committed, in position order, for as long as the iterator is read: a catch-up
+        read followed by a wait for appends (PostgreSQL is told of them by LISTEN/NOTIFY; the
+        others are polled every *poll_interval* seconds). With *idle_timeout* the iterator
+        ends after that many seconds without a new record. Closing it releases its waiter."""
+        batches = self.subscribe_batches(
+            from_position,
+            types,
+            poll_interval=poll_interval,
+            idle_timeout=idle_timeout,
+            batch_size=batch_size,
+        )
+        return (record for batch in batches for record in batch)
+
+    def subscribe_batches(
+        self,
+        from_position: int = 0,
+        types: Iterable[str] | None = None,
+        *,
+        poll_interval: float = 0.5,
+        idle_timeout: float | None = None,
+        batch_size: int = BATCH,
+    ) -> Iterator[list[Record]]:
+        """`subscribe`, a batch at a time: each list holds what was new when it was read, up
+        to *batch_size* records (the catch-up first, which may be empty), so a follower can act
+        once per burst of appends rather than once per record."""
+        position = _start(from_position, "from_position")
+        wanted = _types(types)
+        if type(batch_size) is not int or batch_size < 1:
+            raise StoreError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
+        if not poll_interval > 0:
+            raise StoreError(f"poll_interval must be > 0 seconds (got {poll_interval!r})")
+        if idle_timeout is not None and not idle_timeout >= 0:
+            raise StoreError(f"idle_timeout must be >= 0 seconds (got {idle_timeout!r})")
+        return self._follow(position, wanted, poll_interval, idle_timeout, batch_size)
+
+    def _follow(self, position, wanted, poll_interval, idle_timeout, batch_size):
+        wait = self._waiter()
+        try:
+            first = True
+            quiet_since = time.monotonic()
+            while True:
+                rows = self._page(None, position, wanted, batch_size)  # one page: memory flat
+                batch = [_new_record(Record, row) for row in rows]
+                if batch or first:
+                    yield batch
+                first = False
+                if batch:
+                    position = batch[-1].position + 1
+                    quiet_since = time.monotonic()
+                    continue
+                quiet = time.monotonic() - quiet_since
+                if idle_timeout is not None and quiet >= idle_timeout:
+                    return
+                left = poll_interval if idle_timeout is None else idle_timeout - quiet
+                wait(min(poll_interval, left))
+        finally:
+            self._close_waiter(wait)
 
     def events(self, stream: str, from_version: int = 0) -> Iterator[Event]:
         """The decoded events of *stream*, in order."""
         return (record.event for record in self.read(stream, from_version))
 
-    def verify(self) -> Verification:
-        """Walk the whole chain; report the first position whose record does not match."""
+    def verify(self, extends: tuple[int, str] | None = None) -> Verification:
+        """Walk the whole log: the table's definition, each record's place and hash, and that
+        each decodes to a valid event written as an append writes it; report the first
+        position that fails and why. With *extends* (the record count and last hash a
+        checkpoint signed) also check the log still holds that record: truncation and
+        rewrites are found, and the records after it are counted as not covered."""
+        problem = self._table_problem()
+        if problem is not None:
+            return Verification(False, None, 0, problem)
+        count, signed_hash = extends if extends is not None else (None, None)
         previous = GENESIS
         expected = 0
         for row in self._rows(None, 0, None, BATCH):
-            try:
-                good = row[0] == expected and record_hash(previous, hashed(row)) == row[9]
-            except (TypeError, ValueError, UnicodeError):  # a value no append could have written
-                good = False
-            if not good:
-                return Verification(False, expected, expected)
+            reason = _record_problem(row, expected, previous)
+            if reason is None and expected + 1 == count and row[9] != signed_hash:
+                reason = (
+                    "this is not the record the checkpoint signed: the log was rewritten at "
+                    "or before this position"
+                )
+            if reason is not None:
+                return Verification(False, expected, expected, reason)
             previous = row[9]
             expected += 1
-        return Verification(True, None, expected)
+        if count is not None and expected < count:
+            return Verification(
+                False,
+                expected,
+                expected,
+                f"the log ends after {expected} records; the checkpoint signed {count}: "
+                "records were removed from its end",
+            )
+        after = None if count is None else expected - count
+        return Verification(True, None, expected, None, after, previous)
 
     def __enter__(self) -> EventStore:
         return self
@@ -294,10 +348,27 @@ class EventStore(abc.ABC):
 _new_record = tuple.__new__
 
 
+def _record_problem(row: tuple, expected: int, previous: str) -> str | None:
+    if row[0] != expected:
+        return f"position {row[0]!r} where {expected} was due: records were removed or inserted"
+    try:
+        if record_hash(previous, hashed(row)) != row[9]:
+            return "its hash does not match it and the record before it"
+    except (TypeError, ValueError, UnicodeError):  # a value no append could have written
+        return "it holds a value no append writes"
+    return row_problem(row)
+
+
 def _start(value: object, name: str) -> int:
     if type(value) is not int or value < 0:
         raise StoreError(f"{name} must be a whole number >= 0 (got {value!r})")
     return value
+
+
+def _types(types: Iterable[str] | None) -> tuple[str, ...] | None:
+    if isinstance(types, str):
+        types = (types,)
+    return None if types is None else tuple(sorted(set(types)))
 
 
 def _batches(writes: Writes) -> Iterator[Batch]:
@@ -322,13 +393,16 @@ def _batches(writes: Writes) -> Iterator[Batch]:
             metadata = metadata_text(write.metadata)
         except StoreError as exc:
             raise StoreError(f"stream {stream!r}: {exc}") from None
-        slices = _named(stream, prepared_slices(write.events, write.causation))
+        slices = _named(
+            stream, prepared_slices(write.events, write.causation, stream=stream, ids=write.ids)
+        )
         first = next(slices, None)
         yield Batch(
             stream,
             expected,
             metadata,
             iter(()) if first is None else itertools.chain([first], slices),
+            write.ids is not None,
         )
 
 
@@ -349,152 +423,120 @@ def _named(stream: str, slices: Iterator[list[tuple]]) -> Iterator[list[tuple]]:
         raise StoreError(f"stream {stream!r}: {exc}") from None
 
 
+Lookup = Callable[[str, list[str]], Mapping[str, int]]
+Insert = Callable[[Iterator[list[tuple]], str | None], None]
+
+
 def write_batches(
     batches: Iterable[Batch],
-    position: int,
-    previous: str,
+    head: Sequence[Sequence],
     recorded_at: str,
     version: Callable[[str], int],
-    insert: Callable[[Iterator[list[tuple]], str | None], None],
+    existing: Lookup,
+    insert: Insert,
 ) -> dict[str, list[int]]:
-    """The body of every backend's append transaction, after the log's head (the next
-    *position* and the *previous* hash) is read: for each batch, check its stream's version
-    (`version(stream)`, read inside the transaction), then hand `insert` its rows a slice at a
-    time, numbered and chained on from the batch before, with the batch's metadata. The rows
-    hold the Record columns up to `hash`; `insert` stores the metadata with each (a backend
-    inserts rows without any as they are: a column less to bind is measurably faster)."""
+    """The body of every backend's append transaction, after the log's last two rows
+    (*head*, last first) are read: check that the last follows the one before it (a row forged
+    out of place stops appends here), then for each batch, check its stream's version
+    (`version(stream)`, read inside the transaction), drop the events whose ids the stream
+    already holds (`existing(stream, ids)` gives their positions) and hand `insert` the rest
+    a slice at a time, numbered and chained on from the batch before, with the batch's
+    metadata. The rows hold the Record columns up to `hash`, then `event_id`; `insert`
+    stores the metadata with each (a backend inserts rows without any as they are: a column
+    less to bind is measurably faster)."""
+    last = head[0] if head else None
+    problem = head_problem(last, head[1] if len(head) > 1 else None)
+    if problem is not None:
+        raise StoreError(problem)
+    position, previous = (0, GENESIS) if last is None else (last[0] + 1, last[9])
     written: dict[str, list[int]] = {}
     for batch in batches:
         stream = batch.stream
         current = version(stream)
         if batch.expected_version is not None and batch.expected_version != current:
-            raise ConcurrencyError(
-                f"stream {stream!r} is at version {current}, not {batch.expected_version}"
-            )
-        head = [position, previous]
-        insert(_rows(batch, current, head, recorded_at), batch.metadata)
-        written[stream] = list(range(position, head[0]))
-        position, previous = head
+            retried = _all_present(batch, current, existing)
+            if retried is None:
+                raise ConcurrencyError(
+                    f"stream {stream!r} is at version {current}, not {batch.expected_version}"
+                )
+            written[stream] = retried
+            continue
+        state = [position, previous]
+        positions: list[int] = []
+        lookup = existing if current else None
+        fresh = _fresh(batch, lookup, position, positions)
+        rows = _chainer(batch, current, state, recorded_at)
+        if current:  # each slice's ids are looked up before the slice is inserted
+            for slice_ in fresh:
+                if slice_:
+                    insert(rows(slice_), batch.metadata)
+        else:  # a new stream holds no ids yet: one insert draws every slice
+            insert((chained for slice_ in fresh for chained in rows(slice_)), batch.metadata)
+        written[stream] = positions
+        position, previous = state
     return written
 
 
-def _rows(batch: Batch, version: int, head: list, recorded_at: str) -> Iterator[list[tuple]]:
-    # *head* ([next position, last hash]) moves on with each slice, for the next batch.
-    count = 0
+def _all_present(batch: Batch, current: int, existing: Lookup) -> list[int] | None:
+    """The positions of *batch*'s events if its stream holds every one of them, else None."""
+    if not current:
+        return None
+    positions: list[int] = []
     for prepared in batch.slices:
-        rows = chain(
-            batch.stream, version + count, head[0], head[1], prepared, recorded_at, count,
+        ids = [entry[5] for entry in prepared]
+        found = existing(batch.stream, ids)
+        if len(found) < len(set(ids)):
+            return None
+        positions += [found[event_id] for event_id in ids]
+    return positions or None
+
+
+def _fresh(
+    batch: Batch, existing: Lookup | None, start: int, positions: list[int]
+) -> Iterator[list[tuple]]:
+    """Each slice of *batch* without the events whose ids its stream already holds (looked up
+    by *existing*, if given) or that came earlier in the batch; the new ones are written from
+    position *start* on, and *positions* gets each event's position, new or found."""
+    taken: dict[str, int] = {}  # position by id, of this batch's new events (given ids only)
+    following = start
+    for prepared in batch.slices:
+        ids = [entry[5] for entry in prepared]
+        found = {} if existing is None else existing(batch.stream, ids)
+        if not found and not batch.given_ids:  # the usual case: every event is new
+            positions += range(following, following + len(prepared))
+            following += len(prepared)
+            yield prepared
+            continue
+        fresh = []
+        for entry, event_id in zip(prepared, ids, strict=True):
+            known = found.get(event_id)
+            if known is None and batch.given_ids:
+                known = taken.get(event_id)
+            if known is None:
+                known = following
+                following += 1
+                if batch.given_ids:
+                    taken[event_id] = known
+                fresh.append(entry)
+            positions.append(known)
+        yield fresh
+
+
+def _chainer(batch: Batch, version: int, state: list, recorded_at: str):
+    """What chains a slice of new events on from *state* ([next position, last hash], moved
+    on with each slice, for the next batch)."""
+    start = state[0]
+
+    def rows(fresh: list[tuple]) -> Iterator[list[tuple]]:
+        if not fresh:
+            return
+        count = state[0] - start
+        chained = chain(
+            batch.stream, version + count, state[0], state[1], fresh, recorded_at, count,
             batch.metadata,
         )  # fmt: skip
-        head[0] += len(rows)
-        head[1] = rows[-1][9]
-        count += len(rows)
-        yield rows
+        state[0] += len(chained)
+        state[1] = chained[-1][9]
+        yield chained
 
-
-def prepare(
-    events: Iterable[Event], causation: Sequence[str | None] | None, start: int = 0
-) -> list[tuple]:
-    """Encode *events*: `(type, schema, occurred_at, causation, payload)` (an append's first
-    slice before any lock, the rest as the transaction reads them). Messages number the events
-    from *start* (the index of the first in its batch)."""
-    events = list(events)
-    if causation is None:
-        causation = (None,) * len(events)
-    elif len(causation) != len(events):
-        raise StoreError(f"{len(causation)} causations for {len(events)} events")
-    encode = codec.encode
-    prepared = []
-    for index, (event, cause) in enumerate(zip(events, causation, strict=True), start=start):
-        if not isinstance(event, Event):
-            raise StoreError(f"event {index}: not a catalogue event ({type(event).__name__})")
-        if cause is not None and not isinstance(cause, str):
-            raise StoreError(f"event {index}: causation must be text or None (got {cause!r})")
-        type_name, schema, payload = encode(event)
-        prepared.append((type_name, schema, event.occurred_at.isoformat(), cause, payload))
-    return prepared
-
-
-def prepared_slices(
-    events: Iterable[Event], causation: Sequence[str | None] | None, size: int = SLICE
-) -> Iterator[list[tuple]]:
-    """*events* prepared *size* at a time, read lazily: a batch of a million events from a
-    generator is held one slice at a time, however long it is (causations come with the
-    events of a run, which are held anyway)."""
-    if causation is not None:
-        events = list(events)
-        if len(causation) != len(events):
-            raise StoreError(f"{len(causation)} causations for {len(events)} events")
-    iterator = iter(events)
-    start = 0
-    while batch := list(itertools.islice(iterator, size)):
-        causes = None if causation is None else causation[start : start + len(batch)]
-        yield prepare(batch, causes, start)
-        start += len(batch)
-
-
-def chain(
-    stream: str,
-    version: int,
-    position: int,
-    previous: str,
-    prepared: list[tuple],
-    recorded_at: str,
-    start: int = 0,
-    metadata: str | None = None,
-) -> list[tuple]:
-    """Rows of the Record columns up to `hash` for *prepared*, numbered and hash-chained after
-    *previous*, each hash covering *metadata* when given; messages number the events from
-    *start* (the slice's place in its batch)."""
-    # For speed, each row's JSON is written here as text rather than by `record_hash`'s `dumps`
-    # of a list (a quarter less time per row). The text is the same: whole numbers by `repr`,
-    # strings by `codec.quote`; a row with a value of any other kind (and a chain resumed after
-    # a hash that is not ASCII) is hashed by `record_hash` itself.
-    usual = (
-        type(position) is int
-        and type(version) is int
-        and type(stream) is str
-        and type(recorded_at) is str
-        and type(previous) is str
-        and previous.isascii()
-        and (metadata is None or type(metadata) is str)
-    )
-    if usual:
-        stream_text, stamp_text = quote(stream), quote(recorded_at)
-        end = "]" if metadata is None else f",{quote(metadata)}]"
-    sha256 = hashlib.sha256
-    rows = []
-    for offset, (type_name, schema, occurred_at, cause, payload) in enumerate(prepared):
-        if usual and type(schema) is int:
-            try:
-                text = (
-                    f"{previous}[{position + offset},{stream_text},{version + offset},"
-                    f"{quote(type_name)},{schema},{quote(occurred_at)},{stamp_text},"
-                    f"{'null' if cause is None else quote(cause)},{quote(payload)}{end}"
-                )
-            except TypeError:  # a value that is no str: record_hash writes it as JSON does
-                text = None
-        else:
-            text = None
-        row = (
-            position + offset,
-            stream,
-            version + offset,
-            type_name,
-            schema,
-            occurred_at,
-            recorded_at,
-            cause,
-            payload,
-        )
-        try:
-            if text is None:
-                previous = record_hash(previous, row if metadata is None else (*row, metadata))
-            else:
-                previous = sha256(text.encode("utf-8")).hexdigest()
-        except UnicodeEncodeError:
-            raise StoreError(
-                f"stream {stream!r}: event {start + offset}: text is not valid Unicode"
-            ) from None
-        rows.append((*row, previous))
     return rows

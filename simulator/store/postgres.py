@@ -1,16 +1,18 @@
 """The PostgreSQL backend (`postgresql://user@host/db`): one log shared by many machines.
 
-The same single table as SQLite: `position` is the primary key, UNIQUE(stream, version) guards
-each stream's order and serves stream reads, an index on (type, position) serves type-filtered
-reads. Appends are serialised by a transaction-scoped advisory lock taken *before* the last
+The same single table as SQLite (`simulator.store.schema`): `position` is the primary key,
+UNIQUE(stream, version) guards each stream's order and serves stream reads, an index on (type,
+position) serves type-filtered reads and one on (stream, event_id) finds events already
+appended. Appends are serialised by a transaction-scoped advisory lock taken *before* the last
 position and hash are read, so positions are handed out inside the lock (never by a sequence)
 and commit in order: a reader following `read_all` never skips a record that commits later, and
 the hash chain stays linear. Each stream of an append goes in with one COPY, encoded a slice at
 a time while the server inserts the slice before (so, unlike the other backends, the encoding
 runs while the lock is held); the transaction commits with the server's durability settings
 (see docs/operations.md). The lock is released when the transaction ends, also when the writer
-dies: the server rolls its transaction back. Schema version 2 added the `metadata` column; a
-version-1 store is migrated when it is opened, which takes the tables' owner.
+dies: the server rolls its transaction back; each append commits with a NOTIFY, which
+`subscribe` LISTENs for. An older store is migrated when it is opened (`simulator.store.schema`),
+which takes the tables' owner.
 """
 
 from __future__ import annotations
@@ -23,67 +25,48 @@ from urllib.parse import unquote
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql as pg_sql
 from psycopg.pq import TransactionStatus
 
 from simulator import codec
-from simulator.errors import ConcurrencyError, StoreError
+from simulator.errors import ConcurrencyError, StoreError, TransientStoreError
 from simulator.redaction import redact_url
-from simulator.store.base import GENESIS, EventStore, write_batches
-
-SCHEMA_VERSION = 2  # 2: the metadata column
+from simulator.store import schema
+from simulator.store.base import EventStore, write_batches
 
 # Advisory lock keys: a fixed high half ("dipl") and, in the low half, the events table's oid
 # (0 while the schema is being created), so stores in different schemas do not wait on each other.
 _LOCK_SPACE = 0x6469706C << 32
 
-_V1_COLUMNS = (
-    "position, stream, version, type, schema, occurred_at, recorded_at, causation, payload, hash"
-)
-_COLUMNS = f"{_V1_COLUMNS}, metadata"
-
-# The tables as schema version 1 made them. A new store is made so and then migrated like an
-# old one (`_ADD_METADATA`), so the two cannot differ.
-_DDL = """
-CREATE TABLE IF NOT EXISTS events (
-    position BIGINT PRIMARY KEY,
-    stream TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    type TEXT NOT NULL,
-    schema INTEGER NOT NULL,
-    occurred_at TEXT NOT NULL,
-    recorded_at TEXT NOT NULL,
-    causation TEXT,
-    payload TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    UNIQUE (stream, version)
-);
-CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-_ADD_METADATA = "ALTER TABLE events ADD COLUMN metadata TEXT"
 _SCHEMA_SQL = "SELECT value FROM meta WHERE key = 'schema_version'"
 
 # The last version by a backward index scan, whatever plan statistics would pick for MAX().
-_NEXT_VERSION = "(SELECT version FROM events WHERE stream = %s ORDER BY version DESC LIMIT 1) + 1"
-_VERSION_SQL = f"SELECT COALESCE({_NEXT_VERSION}, 0)"
-# The stream's next version and the log's last position and hash, in one round trip.
-_HEAD_SQL = (
-    f"SELECT COALESCE({_NEXT_VERSION}, 0), "
-    "last.position, last.hash FROM (SELECT 1) AS one LEFT JOIN "
-    "(SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) AS last ON true"
+_VERSION_SQL = (
+    "SELECT COALESCE((SELECT version FROM events WHERE stream = %s "
+    "ORDER BY version DESC LIMIT 1) + 1, 0)"
 )
+_HEAD_SQL = f"SELECT {schema.SELECTED} FROM events ORDER BY position DESC LIMIT 2"
+_IDS_SQL = "SELECT event_id, position FROM events WHERE stream = %s AND event_id = ANY(%s)"
 # Text, not binary: binary costs the client less but measured slower end to end.
 # Rows without metadata go in without the column (it is then NULL), as SQLite's do.
-_COPY_SQL = f"COPY events ({_V1_COLUMNS}) FROM STDIN"
-_COPY_WITH_METADATA_SQL = f"COPY events ({_COLUMNS}) FROM STDIN"
+_COPY_SQL = f"COPY events ({schema.INSERTED}) FROM STDIN"
+_COPY_WITH_METADATA_SQL = f"COPY events ({schema.INSERTED_WITH_METADATA}) FROM STDIN"
 _STREAM_PAGE_SQL = (
-    f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND version >= %s ORDER BY version LIMIT %s"
+    f"SELECT {schema.SELECTED} FROM events WHERE stream = %s AND version >= %s "
+    "ORDER BY version LIMIT %s"
 )
-_ALL_PAGE_SQL = f"SELECT {_COLUMNS} FROM events WHERE position >= %s ORDER BY position LIMIT %s"
+_ALL_PAGE_SQL = (
+    f"SELECT {schema.SELECTED} FROM events WHERE position >= %s ORDER BY position LIMIT %s"
+)
 _TYPES_PAGE_SQL = (
-    f"SELECT {_COLUMNS} FROM events WHERE position >= %s AND type = ANY(%s) "
+    f"SELECT {schema.SELECTED} FROM events WHERE position >= %s AND type = ANY(%s) "
     "ORDER BY position LIMIT %s"
 )
+_COLUMNS_SQL = (
+    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+    "WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped"
+)
+_TYPES = {"big": "bigint", "int": "integer", "text": "text"}
 
 # Code point order, as Python's sorted(), whatever the database's collation.
 _STREAMS_SQL = 'SELECT DISTINCT stream COLLATE "C" FROM events ORDER BY 1'
@@ -137,6 +120,34 @@ def _reason(exc: Exception) -> str:
     return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
+def _error(failure: str, exc: psycopg.Error) -> StoreError:
+    """The driver's *exc* as the project's error, mapped here once for every operation: a
+    lost connection, a lock or statement timeout are transient (a retry may succeed)."""
+    if isinstance(exc, pg_errors.UniqueViolation):
+        # The constraint is the last guard, behind the lock: a writer outside diplosim.
+        return ConcurrencyError(
+            f"{failure}: a stream was written concurrently, outside diplosim's append lock; "
+            "read its version and retry"
+        )
+    if isinstance(exc, pg_errors.LockNotAvailable):
+        return TransientStoreError(
+            f"{failure}: another writer held the append lock for longer than lock_timeout "
+            f"({LOCK_TIMEOUT_MS / 1000:g} s unless the URL sets it; to wait longer: "
+            "?options=-clock_timeout%3D120s)"
+        )
+    if isinstance(exc, psycopg.OperationalError):
+        return TransientStoreError(f"{failure}: {_reason(exc)}")
+    return StoreError(f"{failure}: {_reason(exc)}")
+
+
+def _unescaped(rows: list[tuple]) -> list[tuple]:
+    for index, row in enumerate(rows):
+        cause = row[7]
+        if cause is not None and cause[:1] == _ESCAPE:
+            rows[index] = (*row[:7], _unescape(cause), *row[8:])
+    return rows
+
+
 class PostgresStore(EventStore):
     """An event store in a PostgreSQL database (tables `events` and `meta` on the search path)."""
 
@@ -148,10 +159,7 @@ class PostgresStore(EventStore):
         self._db = self._connect("cannot open store")
         try:
             self._open_schema()
-        except psycopg.Error as exc:
-            self._db.close()
-            raise StoreError(f"cannot open store {self.shown}: {_reason(exc)}") from None
-        except StoreError:
+        except BaseException:
             self._db.close()
             raise
 
@@ -165,7 +173,9 @@ class PostgresStore(EventStore):
             if "lock_timeout" not in given:
                 db.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
             return db
-        except (psycopg.Error, ValueError) as exc:
+        except psycopg.Error as exc:
+            raise _error(f"{failure} {self.shown}", exc) from None
+        except ValueError as exc:  # a URL the driver cannot parse
             raise StoreError(f"{failure} {self.shown}: {_reason(exc)}") from None
 
     def _connection(self, failure: str) -> psycopg.Connection:
@@ -175,86 +185,91 @@ class PostgresStore(EventStore):
             self._db = self._connect(failure)
         return self._db
 
+    @contextlib.contextmanager
+    def _transaction(self, failure: str, *opening: tuple[str, tuple]):
+        """One transaction: BEGIN and the *opening* statements in one round trip, then the
+        body, then COMMIT (with a NOTIFY when the body says so by `notify.append(True)`).
+        Yields the connection, the opening statements' rows and the notify flag; driver
+        errors are reported once, as `failure URL: reason`."""
+        with self._lock:
+            try:
+                db = self._connection(failure)
+                try:
+                    with db.pipeline():
+                        db.execute("BEGIN")
+                        cursors = [db.execute(sql, params) for sql, params in opening]
+                    notify: list[bool] = []
+                    yield db, [cursor.fetchall() for cursor in cursors], notify
+                    with db.pipeline():
+                        if notify:
+                            db.execute("SELECT pg_notify(%s, '')", (self._channel,))
+                        db.execute("COMMIT")
+                except BaseException:
+                    if not db.broken and db.info.transaction_status != TransactionStatus.IDLE:
+                        with contextlib.suppress(psycopg.Error):  # else the server rolls back
+                            db.execute("ROLLBACK")
+                    raise
+            except psycopg.Error as exc:
+                raise _error(f"{failure} {self.shown}", exc) from None
+
     def _open_schema(self) -> None:
-        db = self._db
-        with db.transaction():
-            (events, meta) = db.execute(
-                "SELECT to_regclass('events')::oid, to_regclass('meta')::oid"
-            ).fetchone()
+        oids = "SELECT to_regclass('events')::oid, to_regclass('meta')::oid"
+        with self._transaction("cannot open store", (oids, ())) as (db, [[(events, meta)]], _):
             if events is None or meta is None:
                 # Only a first opener creates (and needs the right to create); others wait here.
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_SPACE,))
-                db.execute(_DDL)
+                db.execute(schema.tables("BIGINT"))
                 db.execute(
                     "INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT (key) DO NOTHING"
                 )
             (events,) = db.execute("SELECT to_regclass('events')::oid").fetchone()
             row = db.execute(_SCHEMA_SQL).fetchone()
         self._lock_key = _LOCK_SPACE | int(events)
+        self._channel = f"diplosim_events_{int(events)}"
         version = 1 if row is None else int(row[0])
-        if version > SCHEMA_VERSION:
+        if version > schema.SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.shown} has schema version {row[0]}, newer than this diplosim "
-                f"understands ({SCHEMA_VERSION}); upgrade diplosim to read it"
+                f"understands ({schema.SCHEMA_VERSION}); upgrade diplosim to read it"
             )
-        if version < SCHEMA_VERSION:
+        if version < schema.SCHEMA_VERSION:
             self._migrate()
 
     def _migrate(self) -> None:
-        """Bring a version-1 store (new or old) to the current schema, in one transaction
-        under the schema lock: a second opener waits, then finds it done."""
-        db = self._db
-        try:
-            with db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_SPACE,))
-                row = db.execute(_SCHEMA_SQL).fetchone()
-                if row is None or int(row[0]) < SCHEMA_VERSION:
-                    db.execute(_ADD_METADATA)
-                    db.execute(
-                        "INSERT INTO meta VALUES ('schema_version', %s) "
-                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                        (str(SCHEMA_VERSION),),
-                    )
-        except pg_errors.InsufficientPrivilege as exc:
-            raise StoreError(
-                f"cannot open store {self.shown}: it has schema version 1 and this diplosim "
-                f"needs {SCHEMA_VERSION}; open it once as the owner of its tables to upgrade "
-                f"it ({_reason(exc)})"
-            ) from None
+        """Bring an older store (new or old) to the current schema, in one transaction under
+        the schema lock: a second opener waits, then finds it done."""
+        lock = ("SELECT pg_advisory_xact_lock(%s)", (_LOCK_SPACE,))
+        with self._transaction("cannot open store", lock) as (db, _, _):
+            row = db.execute(_SCHEMA_SQL).fetchone()
+            try:
+                for sql in schema.steps(1 if row is None else int(row[0])):
+                    db.execute(sql)
+            except pg_errors.InsufficientPrivilege as exc:
+                raise StoreError(
+                    f"cannot open store {self.shown}: it has schema version {row[0]} and this "
+                    f"diplosim needs {schema.SCHEMA_VERSION}; open it once as the owner of its "
+                    f"tables to upgrade it ({_reason(exc)})"
+                ) from None
+            db.execute(
+                "INSERT INTO meta VALUES ('schema_version', %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (str(schema.SCHEMA_VERSION),),
+            )
 
     def _append_batches(self, batches, recorded_at):
-        with self._lock:
-            try:
-                return self._append_locked(batches, recorded_at)
-            except pg_errors.UniqueViolation:
-                # The constraint is the last guard, behind the lock: a writer outside diplosim.
-                raise ConcurrencyError(
-                    f"{self.shown}: a stream was written concurrently, outside diplosim's "
-                    "append lock; read its version and retry"
-                ) from None
-            except pg_errors.LockNotAvailable:
-                raise StoreError(
-                    f"cannot write to {self.shown}: another writer held the append lock for "
-                    f"{LOCK_TIMEOUT_MS / 1000:g} s (set lock_timeout in the URL's options to "
-                    "wait longer, e.g. ?options=-clock_timeout%3D120s)"
-                ) from None
-            except psycopg.Error as exc:
-                raise StoreError(f"cannot write to {self.shown}: {_reason(exc)}") from None
-
-    def _append_locked(self, batches, recorded_at):
-        db = self._connection("cannot write to")
         first = next(batches)
-        try:
-            # One round trip: BEGIN, the lock, then the head (with the first stream's version).
-            # The lock is its own statement, so the read after it takes a snapshot (when the
-            # server binds it, once the lock is granted) that holds every append committed
-            # before ours. One statement taking the lock and reading the head would read with a
-            # snapshot taken before the lock.
-            with db.pipeline():
-                db.execute("BEGIN")
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-                head = db.execute(_HEAD_SQL, (first.stream,))
-            current, last_position, previous = head.fetchone()
+        # BEGIN, the lock, then the head and the first stream's version, in one round trip.
+        # The lock is its own statement, so the reads after it take a snapshot (when the
+        # server binds them, once the lock is granted) that holds every append committed
+        # before ours. One statement taking the lock and reading the head would read with a
+        # snapshot taken before the lock.
+        opening = (
+            ("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,)),
+            (_HEAD_SQL, ()),
+            (_VERSION_SQL, (first.stream,)),
+        )
+        with self._transaction("cannot write to", *opening) as (db, found, notify):
+            _, head, [(current,)] = found
             known = {first.stream: current}  # the others are read when their turn comes
 
             def version(stream: str) -> int:
@@ -262,20 +277,18 @@ class PostgresStore(EventStore):
                     return known.pop(stream)
                 return db.execute(_VERSION_SQL, (stream,)).fetchone()[0]
 
+            def existing(stream: str, ids: list[str]) -> dict[str, int]:
+                return dict(db.execute(_IDS_SQL, (stream, ids)).fetchall())
+
             written = write_batches(
                 itertools.chain([first], batches),
-                0 if last_position is None else last_position + 1,
-                previous or GENESIS,
+                _unescaped(head),
                 recorded_at,
                 version,
+                existing,
                 lambda slices, metadata: _copy(db, slices, metadata),
             )
-            db.execute("COMMIT")
-        except BaseException:
-            if not db.broken and db.info.transaction_status != TransactionStatus.IDLE:
-                with contextlib.suppress(psycopg.Error):  # if it fails, the server rolls back
-                    db.execute("ROLLBACK")
-            raise
+            notify.append(True)
         return written
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
@@ -283,26 +296,46 @@ class PostgresStore(EventStore):
             try:
                 return self._connection("cannot read").execute(sql, params).fetchall()
             except psycopg.Error as exc:
-                raise StoreError(f"cannot read {self.shown}: {_reason(exc)}") from None
+                raise _error(f"cannot read {self.shown}", exc) from None
 
     def _page(self, stream, start, types, limit):
         if stream is not None:
-            rows = self._query(_STREAM_PAGE_SQL, (stream, start, limit))
-        elif types is None:
-            rows = self._query(_ALL_PAGE_SQL, (start, limit))
-        else:
-            rows = self._query(_TYPES_PAGE_SQL, (start, list(types), limit))
-        for index, row in enumerate(rows):
-            cause = row[7]
-            if cause is not None and cause[:1] == _ESCAPE:
-                rows[index] = (*row[:7], _unescape(cause), *row[8:])
-        return rows
+            return _unescaped(self._query(_STREAM_PAGE_SQL, (stream, start, limit)))
+        if types is None:
+            return _unescaped(self._query(_ALL_PAGE_SQL, (start, limit)))
+        return _unescaped(self._query(_TYPES_PAGE_SQL, (start, list(types), limit)))
 
     def version(self, stream: str) -> int:
         return self._query(_VERSION_SQL, (stream,))[0][0]
 
     def streams(self) -> list[str]:
         return [r[0] for r in self._query(_STREAMS_SQL, ())]
+
+    def _table_problem(self):
+        return schema.table_problem(dict(self._query(_COLUMNS_SQL, ())), _TYPES)
+
+    def _waiter(self):
+        """A connection of its own that LISTENs on the store's channel: each append commits
+        with a NOTIFY, so a subscriber wakes as soon as there is something to read."""
+        listener = self._connect("cannot follow")
+        try:
+            listener.execute(pg_sql.SQL("LISTEN {}").format(pg_sql.Identifier(self._channel)))
+        except psycopg.Error as exc:
+            listener.close()
+            raise _error(f"cannot follow {self.shown}", exc) from None
+
+        def wait(seconds: float) -> None:
+            try:
+                for _ in listener.notifies(timeout=seconds, stop_after=1):
+                    pass
+            except psycopg.Error as exc:
+                raise _error(f"cannot follow {self.shown}", exc) from None
+
+        wait.connection = listener
+        return wait
+
+    def _close_waiter(self, wait):
+        wait.connection.close()
 
     def close(self) -> None:
         with self._lock:

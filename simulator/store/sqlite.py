@@ -1,63 +1,46 @@
 """The SQLite backend (`sqlite:///path.db`), the embedded default: one file, WAL, no server.
 
-One table holds every record; UNIQUE(stream, version) both guards the per-stream order and
-serves stream reads; an index on (type, position) serves type-filtered reads. Each append (of
-one stream or many) is one `BEGIN IMMEDIATE` transaction (the write lock is taken before the
-version checks, so two writers cannot both pass one) with one `executemany` insert a stream.
-WAL with synchronous=NORMAL: a killed process never loses a committed append nor leaves a
-partial one; an operating-system crash may lose the last commits, never corrupt the file (see
-docs/operations.md). Schema version 2 added the `metadata` column; a version-1 file is
-migrated when opened for writing and read as it is (metadata NULL) when opened read-only.
+One table holds every record (`simulator.store.schema`); UNIQUE(stream, version) both guards
+the per-stream order and serves stream reads; an index on (type, position) serves
+type-filtered reads and one on (stream, event_id) finds events already appended. Each append
+(of one stream or many) is one `BEGIN IMMEDIATE` transaction (the write lock is taken before
+the version checks, so two writers cannot both pass one) with one `executemany` insert a
+stream. WAL with synchronous=NORMAL: a killed process never loses a committed append nor
+leaves a partial one; an operating-system crash may lose the last commits, never corrupt the
+file (see docs/operations.md). An older file is migrated when opened for writing and read as
+it is (the newer columns NULL) when opened read-only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 import threading
+from collections.abc import Iterator
 from urllib.parse import quote
 
-from simulator.errors import StoreError
-from simulator.store.base import GENESIS, EventStore, write_batches
+from simulator.errors import StoreError, TransientStoreError
+from simulator.store import schema
+from simulator.store.base import EventStore, write_batches
 
-SCHEMA_VERSION = 2  # 2: the metadata column
-
-_V1_COLUMNS = (
-    "position, stream, version, type, schema, occurred_at, recorded_at, causation, payload, hash"
+_INSERT = f"INSERT INTO events ({schema.INSERTED}) VALUES ({','.join('?' * 11)})"
+_INSERT_WITH_METADATA = (
+    f"INSERT INTO events ({schema.INSERTED_WITH_METADATA}) VALUES ({','.join('?' * 12)})"
 )
-_COLUMNS = f"{_V1_COLUMNS}, metadata"
-
-# The tables as schema version 1 made them. A new store is made so and then migrated like an
-# old one (`_ADD_METADATA`), so the two cannot differ.
-_DDL = """
-CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY,
-    stream TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    schema INTEGER NOT NULL,
-    occurred_at TEXT NOT NULL,
-    recorded_at TEXT NOT NULL,
-    causation TEXT,
-    payload TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    UNIQUE (stream, version)
-);
-CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-_ADD_METADATA = "ALTER TABLE events ADD COLUMN metadata TEXT"
-# A version-1 file opened read-only is read through this view (in the connection's temporary
-# schema, which names resolve first): the metadata column reads NULL and the file is untouched.
-_V1_VIEW = f"CREATE TEMP VIEW events AS SELECT {_V1_COLUMNS}, NULL AS metadata FROM main.events"
-
-# Rows without metadata go in without the column (it is then NULL): a column less to bind.
-_INSERT = f"INSERT INTO events ({_V1_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
-_INSERT_WITH_METADATA = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 _VERSION_SQL = "SELECT COALESCE(MAX(version) + 1, 0) FROM events WHERE stream = ?"
-_HEAD_SQL = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+_HEAD_SQL = f"SELECT {schema.SELECTED} FROM events ORDER BY position DESC LIMIT 2"
 _SCHEMA_SQL = "SELECT value FROM meta WHERE key = 'schema_version'"
+_TYPES = {"big": "INTEGER", "int": "INTEGER", "text": "TEXT"}
+# SQLite's result codes for a database another connection holds: worth a retry.
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def _error(failure: str, exc: sqlite3.Error) -> StoreError:
+    """The driver's *exc* as the project's error: transient when the database was busy."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    kind = TransientStoreError if code is not None and code & 0xFF in _BUSY else StoreError
+    return kind(f"{failure}: {exc}")
 
 
 class SQLiteStore(EventStore):
@@ -91,109 +74,122 @@ class SQLiteStore(EventStore):
             if create:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.executescript(_DDL)
+                self._db.executescript(schema.tables("INTEGER"))
             self._check_schema(create)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open store {self.url}: {exc}") from None
+            raise _error(f"cannot open store {self.url}", exc) from None
 
     def _check_schema(self, create: bool) -> None:
         row = self._db.execute(_SCHEMA_SQL).fetchone()
         if row is None and not create:
             raise StoreError(f"{self.url} is not a diplosim store (no schema version)")
         version = 1 if row is None else int(row[0])  # a new store's tables are version 1's
-        if version > SCHEMA_VERSION:
+        self._schema_version = version if not create else schema.SCHEMA_VERSION
+        if version > schema.SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.url} has schema version {row[0]}, newer than this diplosim "
-                f"understands ({SCHEMA_VERSION}); upgrade diplosim to read it"
+                f"understands ({schema.SCHEMA_VERSION}); upgrade diplosim to read it"
             )
-        if version < SCHEMA_VERSION:
+        if version < schema.SCHEMA_VERSION:
             if create:
                 self._migrate()
-            else:
-                self._db.execute(_V1_VIEW)
+            else:  # read through a view in the temporary schema, which names resolve first
+                self._db.execute(
+                    f"CREATE TEMP VIEW events AS SELECT {schema.selected_at(version)} "
+                    "FROM main.events"
+                )
 
     def _migrate(self) -> None:
-        """Bring a version-1 store (new or old) to the current schema, in one transaction;
+        """Bring an older store (new or old) to the current schema, in one transaction;
         another process may have done it since the version was read."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction("cannot open store") as db:
             row = db.execute(_SCHEMA_SQL).fetchone()
-            if row is None or int(row[0]) < SCHEMA_VERSION:
-                db.execute(_ADD_METADATA)
-                db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-            db.execute("COMMIT")
-        except BaseException:
-            _roll_back(db)
-            raise
+            for sql in schema.steps(1 if row is None else int(row[0])):
+                db.execute(sql)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                (str(schema.SCHEMA_VERSION),),
+            )
 
-    def _append_batches(self, batches, recorded_at):
-        if self._read_only:  # said plainly: a version-1 file's view would say "a view" instead
-            raise StoreError(f"cannot write to {self.url}: the store was opened read-only")
+    @contextlib.contextmanager
+    def _transaction(self, failure: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction, its driver errors reported once as `failure URL: reason`."""
         with self._lock:
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot write to {self.url}: {exc}") from None
-            try:
-                last = db.execute(_HEAD_SQL).fetchone()
-                written = write_batches(
-                    batches,
-                    last[0] + 1 if last else 0,
-                    last[1] if last else GENESIS,
-                    recorded_at,
-                    lambda stream: db.execute(_VERSION_SQL, (stream,)).fetchone()[0],
-                    _inserter(db),
-                )
+                yield db
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 _roll_back(db)
-                raise StoreError(f"cannot write to {self.url}: {exc}") from None
+                raise _error(f"{failure} {self.url}", exc) from None
             except BaseException:
                 _roll_back(db)
                 raise
-            return written
 
-    def _page(self, stream, start, types, limit):
+    def _append_batches(self, batches, recorded_at):
+        if self._read_only:  # said plainly: an older file's view would say "a view" instead
+            raise StoreError(f"cannot write to {self.url}: the store was opened read-only")
+        with self._transaction("cannot write to") as db:
+            return write_batches(
+                batches,
+                db.execute(_HEAD_SQL).fetchall(),
+                recorded_at,
+                lambda stream: db.execute(_VERSION_SQL, (stream,)).fetchone()[0],
+                lambda stream, ids: _existing(db, stream, ids),
+                _inserter(db),
+            )
+
+    def _read(self, sql: str, params: tuple) -> list[tuple]:
         try:
             with self._lock:
-                return self._select(stream, start, types, limit)
+                return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot read {self.url}: {exc}") from None
+            raise _error(f"cannot read {self.url}", exc) from None
 
-    def _select(self, stream, start, types, limit):
+    def _page(self, stream, start, types, limit):
         if stream is not None:
             sql = (
-                f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND version >= ? "
+                f"SELECT {schema.SELECTED} FROM events WHERE stream = ? AND version >= ? "
                 "ORDER BY version LIMIT ?"
             )
-            return self._db.execute(sql, (stream, start, limit)).fetchall()
+            return self._read(sql, (stream, start, limit))
         if types is None:
-            sql = f"SELECT {_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
-            return self._db.execute(sql, (start, limit)).fetchall()
+            sql = (
+                f"SELECT {schema.SELECTED} FROM events WHERE position >= ? "
+                "ORDER BY position LIMIT ?"
+            )
+            return self._read(sql, (start, limit))
         marks = ",".join("?" * len(types))  # placeholders only; the names travel as parameters
         sql = (
-            f"SELECT {_COLUMNS} FROM events WHERE position >= ? AND type IN ({marks}) "
+            f"SELECT {schema.SELECTED} FROM events WHERE position >= ? AND type IN ({marks}) "
             "ORDER BY position LIMIT ?"
         )
-        return self._db.execute(sql, (start, *types, limit)).fetchall()
+        return self._read(sql, (start, *types, limit))
 
     def version(self, stream: str) -> int:
-        with self._lock:
-            (current,) = self._db.execute(_VERSION_SQL, (stream,)).fetchone()
-        return current
+        return self._read(_VERSION_SQL, (stream,))[0][0]
 
     def streams(self) -> list[str]:
-        with self._lock:
-            rows = self._db.execute("SELECT DISTINCT stream FROM events ORDER BY 1").fetchall()
-        return [row[0] for row in rows]
+        return [row[0] for row in self._read("SELECT DISTINCT stream FROM events ORDER BY 1", ())]
+
+    def _table_problem(self):
+        found = {row[1]: row[2] for row in self._read("PRAGMA main.table_info(events)", ())}
+        return schema.table_problem(found, _TYPES, self._schema_version)
 
     def close(self) -> None:
         self._db.close()
+
+
+def _existing(db: sqlite3.Connection, stream: str, ids: list[str]) -> dict[str, int]:
+    """The positions of those of *ids* that *stream* already holds."""
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), 500):  # under SQLite's limit on bound parameters
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))  # placeholders only; the ids travel as parameters
+        sql = f"SELECT event_id, position FROM events WHERE stream = ? AND event_id IN ({marks})"
+        found.update(db.execute(sql, (stream, *chunk)).fetchall())
+    return found
 
 
 def _inserter(db: sqlite3.Connection):
