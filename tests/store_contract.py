@@ -1,30 +1,24 @@
-"""The event store contract, as one test suite every backend runs.
+"""The event store contract, as abstract test classes every backend subclasses.
 
-To run it against a backend, its test module calls `make_contract_tests` and puts the classes
-it returns at module level, where pytest collects them:
+A backend's test module writes, e.g. for SQLite:
 
-    from tests.store_contract import make_contract_tests
+    class TestSQLiteStoreContract(StoreContract):
+        fresh = staticmethod(fresh)        # a new, empty store
+        tamper = staticmethod(tamper)      # change a column of a record behind its back
+        discard = staticmethod(discard)    # optional: drop what fresh made
 
-    def fresh():                      # a new, empty store (called once per test / example)
-        return open_store(...)
+    class SQLiteStoreMachine(StoreMachine):
+        fresh = staticmethod(fresh)
+        dispose = staticmethod(discard)
+        reopen_store = staticmethod(reopen)   # optional: close, open the same data again
 
-    def reopen(store):                # close *store*, open the same data again (optional)
-        store.close()
-        return open_store(store.url)
-
-    def tamper(store, position, column, value):
-        # overwrite one column (a Record field name) of the record at *position*,
-        # behind the store's back, e.g. UPDATE events SET <column> = ? WHERE position = ?
-        ...
-
-    globals().update(make_contract_tests("Postgres", fresh, tamper=tamper, reopen=reopen))
-
-`discard(store)` (optional) runs after each test to drop what `fresh` created (the default
-closes the store). The state machine also reopens the store mid-run when `reopen` is given.
+    class TestSQLiteStoreMachine(SQLiteStoreMachine.TestCase):
+        settings = MACHINE_SETTINGS
 """
 
 from __future__ import annotations
 
+import abc
 import itertools
 import math
 import multiprocessing
@@ -51,9 +45,6 @@ from simulator.store import EventStore, StreamWrite, open_store
 from simulator.store.chain import GENESIS, record_hash
 from simulator.store.mapping import SLICE, derived_id
 from tests.strategies import event_lists, events_any
-
-Factory = Callable[[], EventStore]
-Tamper = Callable[[EventStore, int, str, object], None]
 
 STREAMS = ("history", "run/a/1", "run/b/2")
 TYPE_NAMES = sorted(events.REGISTRY)
@@ -143,55 +134,39 @@ def open_and_count(url: str, start, queue) -> None:
         queue.put(store.verify().checked)
 
 
-def make_contract_tests(
-    name: str,
-    fresh: Factory,
-    *,
-    tamper: Tamper,
-    reopen: Callable[[EventStore], EventStore] | None = None,
-    discard: Callable[[EventStore], None] | None = None,
-) -> dict[str, type]:
-    """Test classes running the contract on the backend *name*; put them in a test module."""
-    dispose = discard or (lambda store: store.close())
+MACHINE_SETTINGS = settings(
+    max_examples=25,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+class StoreContract(abc.ABC):
+    """What every backend guarantees. A backend's test module subclasses it as
+    `Test<Backend>StoreContract` and implements `fresh` and `tamper` (and `discard` when
+    closing the store is not enough to drop what `fresh` made)."""
+
+    @abc.abstractmethod
+    def fresh(self) -> EventStore:
+        """A new, empty store (called once per test or example)."""
+
+    @abc.abstractmethod
+    def tamper(self, store: EventStore, position: int, column: str, value: object) -> None:
+        """Overwrite one column (a Record field name) of the record at *position*, behind the
+        store's back, e.g. UPDATE events SET <column> = ? WHERE position = ?."""
+
+    def discard(self, store: EventStore) -> None:
+        """Drop what `fresh` made, after each test."""
+        store.close()
 
     @contextmanager
-    def opened():
-        store = fresh()
+    def opened(self):
+        store = self.fresh()
         try:
             yield store
         finally:
-            dispose(store)
-
-    class Contract(StoreContract):
-        pass
-
-    Contract.opened = staticmethod(opened)
-    Contract.tamper = staticmethod(tamper)
-
-    class Machine(StoreMachine):
-        pass
-
-    Machine.fresh = staticmethod(fresh)
-    Machine.dispose = staticmethod(dispose)
-    Machine.reopen_store = staticmethod(reopen)
-    machine_case = Machine.TestCase
-    machine_case.settings = settings(
-        max_examples=25,
-        stateful_step_count=25,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    return {
-        f"Test{name}StoreContract": type(f"Test{name}StoreContract", (Contract,), {}),
-        f"Test{name}StoreMachine": type(f"Test{name}StoreMachine", (machine_case,), {}),
-    }
-
-
-class StoreContract:
-    """What every backend guarantees; `make_contract_tests` binds `opened` and `tamper`."""
-
-    opened: Callable
-    tamper: Tamper
+            self.discard(store)
 
     def test_append_returns_consecutive_positions_across_streams(self):
         with self.opened() as store:
@@ -668,12 +643,18 @@ def _changed(value: object) -> st.SearchStrategy:
 
 
 class StoreMachine(RuleBasedStateMachine):
-    """Drives a store against a plain list of `(stream, event, causation, metadata)` in
-    position order."""
+    """Drives a store against a plain list of `(stream, event, causation, metadata, key)` in
+    position order. A backend subclasses it with `fresh` and `discard` (and `reopen_store`
+    to close and open the same data again mid-run), then runs its `TestCase` with
+    `MACHINE_SETTINGS`."""
 
-    fresh: Factory
-    dispose: Callable[[EventStore], None]
-    reopen_store: Callable[[EventStore], EventStore] | None
+    reopen_store: Callable[[EventStore], EventStore] | None = None
+
+    def fresh(self) -> EventStore:
+        raise NotImplementedError("a backend's machine says how to make a store")
+
+    def dispose(self, store: EventStore) -> None:
+        store.close()
 
     def __init__(self):
         super().__init__()

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from simulator.store import Record, open_store
 from simulator.store.chain import GENESIS, chain, record_hash
-from tests.store_contract import make_contract_tests
+from tests.store_contract import MACHINE_SETTINGS, StoreContract, StoreMachine
 
 
 def fresh():
@@ -19,7 +19,17 @@ def tamper(store, position, column, value):
     rows[position] = tuple(row)
 
 
-globals().update(make_contract_tests("Memory", fresh, tamper=tamper))
+class TestMemoryStoreContract(StoreContract):
+    fresh = staticmethod(fresh)
+    tamper = staticmethod(tamper)
+
+
+class MemoryStoreMachine(StoreMachine):
+    fresh = staticmethod(fresh)
+
+
+class TestMemoryStoreMachine(MemoryStoreMachine.TestCase):
+    settings = MACHINE_SETTINGS
 
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

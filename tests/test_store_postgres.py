@@ -30,8 +30,10 @@ from simulator.store.postgres import PostgresStore, _escape
 from tests import pg_server as server_module
 from tests.store_contract import (
     COLUMNS,
+    MACHINE_SETTINGS,
+    StoreContract,
+    StoreMachine,
     at_once,
-    make_contract_tests,
     offensive,
     open_and_count,
     v1_ddl,
@@ -79,9 +81,20 @@ def tamper(store, position, column, value):
         db.execute(f"UPDATE events SET {column} = %s WHERE position = %s", (value, position))
 
 
-globals().update(
-    make_contract_tests("Postgres", fresh, tamper=tamper, reopen=reopen, discard=discard)
-)
+class TestPostgresStoreContract(StoreContract):
+    fresh = staticmethod(fresh)
+    tamper = staticmethod(tamper)
+    discard = staticmethod(discard)
+
+
+class PostgresStoreMachine(StoreMachine):
+    fresh = staticmethod(fresh)
+    dispose = staticmethod(discard)
+    reopen_store = staticmethod(reopen)
+
+
+class TestPostgresStoreMachine(PostgresStoreMachine.TestCase):
+    settings = MACHINE_SETTINGS
 
 
 @pytest.fixture

@@ -22,8 +22,10 @@ from simulator.store.mapping import prepare
 from simulator.store.sqlite import SQLiteStore
 from tests.store_contract import (
     COLUMNS,
+    MACHINE_SETTINGS,
+    StoreContract,
+    StoreMachine,
     at_once,
-    make_contract_tests,
     offensive,
     open_and_count,
     v1_ddl,
@@ -54,9 +56,20 @@ def tamper(store, position, column, value):
         db.execute(f"UPDATE events SET {column} = ? WHERE position = ?", (value, position))
 
 
-globals().update(
-    make_contract_tests("SQLite", fresh, tamper=tamper, reopen=reopen, discard=discard)
-)
+class TestSQLiteStoreContract(StoreContract):
+    fresh = staticmethod(fresh)
+    tamper = staticmethod(tamper)
+    discard = staticmethod(discard)
+
+
+class SQLiteStoreMachine(StoreMachine):
+    fresh = staticmethod(fresh)
+    dispose = staticmethod(discard)
+    reopen_store = staticmethod(reopen)
+
+
+class TestSQLiteStoreMachine(SQLiteStoreMachine.TestCase):
+    settings = MACHINE_SETTINGS
 
 
 def teardown_module():
