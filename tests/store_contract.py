@@ -389,10 +389,10 @@ class StoreContract(abc.ABC):
         ("ids", "message"),
         [
             (["x"], "1 ids for 2 events"),
-            (["", None], "event 0: an event id must be text of 1..128 characters"),
-            ([None, "k" * 129], "event 1: an event id must be text of 1..128 characters"),
+            (["", None], "event 0: event id must be text of 1..128 characters"),
+            ([None, "k" * 129], "event 1: event id must be text of 1..128 characters"),
             (["a\x00b", None], "event 0: event id 'a.x00b' holds a control character"),
-            ([1, None], "event 0: an event id must be text"),
+            ([1, None], "event 0: event id must be text"),
         ],
     )
     def test_bad_ids_are_refused_naming_the_event_and_nothing_is_written(self, ids, message):

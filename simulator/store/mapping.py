@@ -36,30 +36,26 @@ _RECORDED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00")
 
 
 def check_stream(stream: object) -> str:
-    if not isinstance(stream, str) or not stream or len(stream) > MAX_STREAM_LENGTH:
-        raise StoreError(f"stream name must be 1..{MAX_STREAM_LENGTH} characters (got {stream!r})")
-    if "\x00" in stream:
-        raise StoreError(f"stream name must not contain NUL (got {stream!r})")
-    try:
-        stream.encode("utf-8")
-    except UnicodeEncodeError:
-        raise StoreError(f"stream name is not valid Unicode (got {stream!r})") from None
-    return stream
+    return _name(stream, "stream name", MAX_STREAM_LENGTH, printable=False)
 
 
 def check_id(event_id: object) -> str | None:
-    """*event_id* if it is a usable id (text of 1..128 characters, no NUL), None for none."""
-    if event_id is None:
-        return None
-    if not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_ID_LENGTH:
-        raise StoreError(f"an event id must be text of 1..{MAX_ID_LENGTH} characters")
-    if "\x00" in event_id or not event_id.isprintable():
-        raise StoreError(f"event id {event_id!r:.80} holds a control character")
+    """*event_id* if it is a usable id (printable text of 1..128 characters), None for none."""
+    return None if event_id is None else _name(event_id, "event id", MAX_ID_LENGTH)
+
+
+def _name(value: object, what: str, longest: int, printable: bool = True) -> str:
+    """*value* if it is text of 1..*longest* characters that UTF-8 can hold, without NUL
+    (nor, when *printable*, any control character)."""
+    if not isinstance(value, str) or not 1 <= len(value) <= longest:
+        raise StoreError(f"{what} must be text of 1..{longest} characters (got {value!r:.80})")
+    if "\x00" in value or (printable and not value.isprintable()):
+        raise StoreError(f"{what} {value!r:.80} holds a control character")
     try:
-        event_id.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError:
-        raise StoreError(f"event id {event_id!r:.80} is not valid Unicode") from None
-    return event_id
+        raise StoreError(f"{what} {value!r:.80} is not valid Unicode") from None
+    return value
 
 
 def derived_id(stream: str, type_name: str, schema: int, payload: str, repeat: int) -> str:
