@@ -85,7 +85,7 @@ def test_relations_prints_a_monthly_table_and_writes_a_plot(tmp_path, gdelt_file
     out = capsys.readouterr().out
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "relations index AZE-ARM, half-life 180 days"
+    assert lines[0] == "relations index AZE,ARM, half-life 180 days"
     assert lines[1].split() == ["month", "gdelt", "other"]
     months = [line.split()[0] for line in lines[2:] if line[:1].isdigit()]
     assert months == ["2020-09", "2020-10", "2020-11", "2020-12"]

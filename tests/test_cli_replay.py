@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from simulator import load_scenario
 from simulator.cli import main
 from simulator.events import Statement
@@ -62,9 +64,9 @@ def test_store_holding_other_events_is_an_error_and_writes_nothing(tmp_path, cap
 
 def test_plot_writes_a_png(tmp_path, capsys):
     png = tmp_path / "relations.png"
-    assert main(["replay", str(RECORD), "--plot", str(png), "--pair", "AZE-ARM"]) == 0
+    assert main(["replay", str(RECORD), "--plot", str(png), "--pair", "AZE,ARM"]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "ARM-AZE" in capsys.readouterr().out.splitlines()[-1]
+    assert "ARM,AZE" in capsys.readouterr().out.splitlines()[-1]
 
 
 def test_a_bad_scenario_is_exit_2_and_one_line(tmp_path, capsys):
@@ -82,3 +84,19 @@ def test_bad_options_are_one_line_errors(capsys):
     assert main(["replay", str(RECORD), "--half-life", "0"]) == 2
     assert main(["replay", str(RECORD), "--plot", "x.png", "--pair", "AZE-XYZ"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 3
+
+
+@pytest.mark.parametrize("text", ["AZE,ARM", "AZE-ARM", " AZE , ARM "])
+def test_replay_and_relations_take_one_pair_syntax(text):
+    from simulator.cli.options import parse_pair, show_pair
+
+    assert parse_pair(text) == ("AZE", "ARM") and show_pair(parse_pair(text)) == "AZE,ARM"
+
+
+@pytest.mark.parametrize("text", ["AZE", "AZE,AZE", "A-B-C", "AZE,", ",ARM"])
+def test_a_pair_that_is_not_two_different_ids_is_refused(text):
+    from simulator.cli.options import parse_pair
+    from simulator.errors import DiplosimError
+
+    with pytest.raises(DiplosimError, match="--pair must be two different actor ids"):
+        parse_pair(text)

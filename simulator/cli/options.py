@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from simulator.errors import DiplosimError
 from simulator.inputs import MAX_TEXT_BYTES
 from simulator.scenario import Scenario, load_scenario
 
@@ -50,3 +51,26 @@ def scenario_from(args: argparse.Namespace, path: str | Path) -> Scenario:
         extends_root=getattr(args, "extends_root", None),
         max_bytes=getattr(args, "max_size", MAX_TEXT_BYTES),
     )
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """A pair of actor ids as `A,B`, or `A-B` when neither id holds a dash (ids may: `A,B` is
+    the form printed); DiplosimError unless two different non-empty ids."""
+    if "," in text:
+        parts = text.split(",")
+    elif text.count("-") == 1:
+        parts = text.split("-")
+    else:
+        parts = []
+    parts = [part.strip() for part in parts]
+    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+        raise DiplosimError(
+            f"--pair must be two different actor ids, as A,B (or A-B when neither id holds "
+            f"a dash), e.g. AZE,ARM (got {text!r})"
+        )
+    return parts[0], parts[1]
+
+
+def show_pair(pair: tuple[str, str]) -> str:
+    """The pair as `--pair` takes it and every command prints it: `A,B`."""
+    return ",".join(pair)

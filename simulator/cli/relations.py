@@ -9,6 +9,7 @@ import json
 from datetime import date, timedelta
 
 from simulator import world
+from simulator.cli.options import parse_pair, show_pair
 from simulator.errors import DiplosimError
 from simulator.events import Event
 from simulator.store import EventStore, open_store
@@ -29,7 +30,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stream", required=True, action="append", dest="streams", help="stream (repeatable)"
     )
-    parser.add_argument("--pair", required=True, help="two actor ids, e.g. AAA,BBB")
+    parser.add_argument("--pair", required=True, help="two actor ids, e.g. AAA,BBB (or AAA-BBB)")
     parser.add_argument(
         "--half-life",
         type=float,
@@ -48,14 +49,6 @@ def day_argument(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
-
-
-def parse_pair(text: str) -> tuple[str, str]:
-    """ "A,B" as the pair (A, B); RelationsError unless two distinct non-empty ids."""
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
-        raise RelationsError(f"--pair must be two different actor ids, e.g. AAA,BBB (got {text!r})")
-    return parts[0], parts[1]
 
 
 def pair_events(store: EventStore, stream: str, pair: tuple[str, str]) -> list[Event]:
@@ -105,7 +98,7 @@ def run_relations(args: argparse.Namespace) -> int:
         raise RelationsError(f"--to {end} comes before --from {start}")
     ends = month_ends(start, end)
     table = {s: _series(evs, pair, ends, args.half_life) for s, evs in found.items()}
-    print(f"relations index {pair[0]}-{pair[1]}, half-life {args.half_life:g} days")
+    print(f"relations index {show_pair(pair)}, half-life {args.half_life:g} days")
     width = max(12, *(len(s) + 2 for s in args.streams))
     print("month   " + "".join(f"{s:>{width}}" for s in args.streams))
     for i, day in enumerate(ends):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from simulator import world
-from simulator.cli.options import add_scenario_options, scenario_from
+from simulator.cli.options import add_scenario_options, parse_pair, scenario_from, show_pair
 from simulator.errors import DiplosimError
 from simulator.events import Event, describe
 from simulator.redaction import redact_url
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         print(store_record(scenario.events, args.store))
     if args.plot:
         plot_relations(scenario, pairs, half_life, Path(args.plot))
-        print(f"wrote {args.plot}: relations index of {', '.join('-'.join(p) for p in pairs)}")
+        print(f"wrote {args.plot}: relations index of {'; '.join(map(show_pair, pairs))}")
     return 0
 
 
@@ -247,10 +247,10 @@ def _pairs(scenario: Scenario, named: list[str] | None) -> list[tuple[str, str]]
     if named:
         pairs = []
         for text in named:
-            a, sep, b = text.partition("-")
-            if not sep or a not in scenario.actors or b not in scenario.actors or a == b:
+            a, b = parse_pair(text)
+            if a not in scenario.actors or b not in scenario.actors:
                 raise DiplosimError(
-                    f"--pair {text!r}: two different declared actors A-B expected "
+                    f"--pair {text!r}: two declared actors expected "
                     f"(declared: {', '.join(scenario.actors)})"
                 )
             pairs.append(world.pair(a, b))

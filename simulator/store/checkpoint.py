@@ -10,7 +10,7 @@ the records after it are counted as not covered by any signature.
 
 A Merkle tree (as Certificate Transparency keeps) would also prove one record's inclusion
 without reading the whole log. It is not built: a diplosim log is read whole by whoever audits
-it (a file or a database they can query; verify reads a million records in seconds), so a
+it (a file or a database they can query; verify decodes about 50,000 records a second), so a
 proof of inclusion saves nothing its users need; the chain plus a signed head gives the same
 evidence of extension. See docs/operations.md.
 """
