@@ -45,7 +45,7 @@ def test_import_with_an_actors_table(tmp_path, gdelt_file, capsys):
     "trouble, message",
     [
         ("missing file", "cannot read"),
-        ("other layout", "3 tab-separated columns"),
+        ("other layout", "3 columns; a GDELT event export"),
         ("bad store", "cannot open store"),
         ("bad actors", "not valid TOML"),
     ],

@@ -4,6 +4,9 @@ bad rows, the actors table, and generated rows round-tripping through import and
 from __future__ import annotations
 
 import csv
+import gzip
+import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -183,7 +186,7 @@ def test_malformed_rows_are_refused_by_line_and_the_rest_is_imported(tmp_path, s
 
 def test_a_file_of_another_layout_is_unusable(tmp_path, store):
     path = write(tmp_path, "x.csv", ["a\tb\tc", "1\t2\t3"])
-    with pytest.raises(IngestError, match=r"x.csv line 1: 3 tab-separated columns"):
+    with pytest.raises(IngestError, match=r"x.csv line 1: 3 columns; a GDELT event export"):
         import_file(path, "gdelt", store, "gdelt")
     with pytest.raises(IngestError, match="no column 'event_id_cnty'"):
         import_file(path, "acled", store, "acled")
@@ -497,3 +500,61 @@ def test_a_unicode_digit_or_a_huge_id_refuses_its_row_not_the_file(tmp_path, sto
     assert summary.refused == 1 and seen[0][0] == 2 and "GLOBALEVENTID" in seen[0][1]
     assert len(seen[0][1]) < 200
     assert_gdelt_sample(store)
+
+
+# --- files as published: compressed, comma-separated, NA ---------------------------------------
+
+
+def _as_r_export(lines: list[str], columns: int = 58) -> str:
+    """The tab-separated *lines* as R's write.csv writes them: a header, every field quoted,
+    commas between, NA for empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(gdelt.LAYOUTS[columns])
+    for line in lines:
+        writer.writerow([field or "NA" for field in line.split("\t")])
+    return out.getvalue()
+
+
+def _records(store, stream):
+    return [(r.type, r.payload, r.event_id) for r in store.read(stream)]
+
+
+@pytest.mark.parametrize("compression", ["zip-deflated", "zip-stored", "gzip", "r-export"])
+def test_a_gdelt_file_as_published_gives_the_same_stream_as_the_plain_one(
+    tmp_path, store, compression
+):
+    lines = gdelt_sample(58)
+    plain = write(tmp_path, "plain.export.CSV", lines)
+    import_file(plain, "gdelt", store, "plain")
+    text = "\n".join(lines) + "\n"
+    if compression.startswith("zip"):
+        path = tmp_path / "20201110.export.CSV.zip"
+        method = zipfile.ZIP_DEFLATED if compression == "zip-deflated" else zipfile.ZIP_STORED
+        with zipfile.ZipFile(path, "w", compression=method) as archive:
+            archive.writestr("20201110.export.CSV", text)
+    elif compression == "gzip":
+        path = tmp_path / "events.csv.gz"
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path = tmp_path / "from_r.csv"
+        path.write_text(_as_r_export(lines), encoding="utf-8")
+    summary = import_file(str(path), "gdelt", store, "other")
+    assert (summary.read, summary.imported, summary.refused) == (6, 6, 0)
+    assert [r[:2] for r in _records(store, "other")] == [r[:2] for r in _records(store, "plain")]
+    assert import_file(str(path), "gdelt", store, "other").imported == 0  # again: nothing
+
+
+def test_a_zip_of_several_files_or_a_file_of_no_format_is_refused_on_its_first_line(
+    tmp_path, store
+):
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.CSV", "x")
+        archive.writestr("b.CSV", "y")
+    with pytest.raises(IngestError, match="a zip file of one data file expected.*holds 2: a.CSV"):
+        import_file(str(path), "gdelt", store, "s")
+    odd = write(tmp_path, "odd.csv", ["a;b;c", "1;2;3"])
+    with pytest.raises(IngestError, match="odd.csv line 1: 1 columns; a GDELT event export"):
+        import_file(odd, "gdelt", store, "s")
+    assert store.version("s") == 0

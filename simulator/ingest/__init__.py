@@ -2,7 +2,8 @@
 
     summary = import_file("events.csv", "gdelt", store, "gdelt", ActorTable.load("actors.toml"))
 
-Rows are read with `csv` one at a time and appended in batches (each with `expected_version`),
+Files are read as published (plain, gzip or zip; tab- or comma-separated; see `source`), rows
+one at a time, and appended in batches (each with `expected_version`),
 so memory stays flat however long the file is. Importing a file again adds nothing: the row
 identities already in the stream are read once first and skipped. A row that cannot be
 imported is refused with its line and the reason, and the rest goes on. See docs/ingest.md.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
@@ -23,10 +25,9 @@ import attrs
 
 from simulator.errors import DiplosimError, EventError
 from simulator.events import Event
-from simulator.ingest import acled, gdelt, icews
+from simulator.ingest import acled, gdelt, icews, source
 from simulator.ingest.actors import ActorsTableError, ActorTable
 from simulator.ingest.mapping import Refused, identity
-from simulator.inputs import InputError, check_regular
 from simulator.store import EventStore
 
 __all__ = [
@@ -116,13 +117,8 @@ def import_file(
     version = store.version(stream)
     summary = Summary(path, fmt, stream)
     try:
-        check_regular(path)
-        f = open(path, encoding=encoding, errors="replace", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except LookupError:
-        raise IngestError(f"unknown encoding {encoding!r}") from None
-    except InputError as exc:
+        f = source.open_text(path, encoding)
+    except source.SourceError as exc:
         raise IngestError(str(exc)) from None
     with f:  # opened apart so that only opening errors become "cannot read"
         rows = _rows(f, layout.DIALECT, path)
@@ -160,21 +156,12 @@ def import_file(
 
 def _rows(f, dialect: dict, path: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each non-blank row of the open file *f*."""
-    if dialect.get("quoting") == csv.QUOTE_NONE:
-        # No quoting means a row is a line: splitting it is faster than csv and means the same.
-        delimiter = dialect["delimiter"]
-        for line, text in enumerate(f, 1):
-            text = text.rstrip("\r\n")
-            if text:
-                yield line, text.split(delimiter)
-        return
-    reader = csv.reader(f, **dialect)
     try:
-        for fields in reader:
-            if fields:  # a blank line is no row
-                yield reader.line_num, fields
-    except csv.Error as exc:
-        raise IngestError(f"{path} line {reader.line_num}: {exc}") from None
+        yield from source.rows(f, dialect, path)
+    except source.SourceError as exc:
+        raise IngestError(str(exc)) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a truncated gzip or zip member
+        raise IngestError(f"cannot read {path}: {exc}") from None
 
 
 def _refuse(summary: Summary, line: int, reason: str, on_refused) -> None:

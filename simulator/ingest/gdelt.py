@@ -94,8 +94,8 @@ def columns(first: list[str], where: str) -> tuple[dict[str, int], bool]:
     layout = LAYOUTS.get(len(first))
     if layout is None:
         raise Refused(
-            f"{where}: {len(first)} tab-separated columns; a GDELT event export has 57 or 58 "
-            "(GDELT 1.0) or 61 (GDELT 2.0), or a header row starting with GLOBALEVENTID"
+            f"{where}: {len(first)} columns; a GDELT event export (tab- or comma-separated) has "
+            "57 or 58 (GDELT 1.0) or 61 (GDELT 2.0), or a header row starting with GLOBALEVENTID"
         )
     return {n: layout.index(n) for n in (*_REQUIRED, *_OPTIONAL) if n in layout}, False
 
