@@ -36,9 +36,23 @@ def test_import_with_an_actors_table(tmp_path, gdelt_file, capsys):
     table.write_text('[actors]\nNorth = ["AZE"]\n', encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'store.db'}"
     args = ["import", gdelt_file, "--format", "gdelt", "--store", url, "--stream", "g"]
-    assert main([*args, "--actors", str(table)]) == 0
+    assert main([*args, "--actors-table", str(table)]) == 0
     with open_store(url) as store:
         assert next(store.events("g")).attacker == "North"
+
+
+def test_import_filters_count_what_they_skip_and_refuse_a_table_given_as_actors(
+    tmp_path, gdelt_file, capsys
+):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    args = ["import", gdelt_file, "--format", "gdelt", "--store", url, "--stream", "g"]
+    assert main([*args, "--actors", "AZE", "--from", "2020-09-01", "--to", "2020-11-11"]) == 0
+    out = capsys.readouterr().out
+    assert "imported 2 events" in out and "outside the filters 4" in out
+    assert main([*args, "--actors", "actors.toml"]) == 2
+    assert "the actors table is --actors-table FILE" in capsys.readouterr().err
+    assert main([*args, "--root-codes", "31"]) == 2
+    assert "'31' is no CAMEO root code" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -61,7 +75,7 @@ def test_an_unusable_file_format_or_store_exits_2(tmp_path, gdelt_file, capsys, 
     else:
         bad = tmp_path / "actors.toml"
         bad.write_text("[actors\n", encoding="utf-8")
-        extra = ["--actors", str(bad)]
+        extra = ["--actors-table", str(bad)]
     code = main(["import", path, "--format", "gdelt", "--store", url, "--stream", "s", *extra])
     err = capsys.readouterr().err
     assert code == 2

@@ -69,7 +69,7 @@ CASES = [
             "memory://",
             "--stream",
             "x",
-            "--actors",
+            "--actors-table",
             "{fifo}",
         ],
         "{fifo}",
@@ -386,7 +386,7 @@ def test_an_actors_table_that_is_not_utf8_or_nests_deep_is_one_line(tmp_path, ra
     data = tmp_path / "e.tsv"
     data.write_text("", "utf-8")
     argv = ["import", str(data), "--format", "gdelt", "--store", "memory://", "--stream", "x"]
-    done = _diplosim([*argv, "--actors", str(path)])
+    done = _diplosim([*argv, "--actors-table", str(path)])
     assert done.returncode == 2 and "Traceback" not in done.stderr, done
     (line,) = done.stderr.splitlines()
     assert str(path) in line and what in line, line

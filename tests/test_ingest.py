@@ -19,6 +19,7 @@ from simulator.cli.relations import month_ends, pair_events
 from simulator.ingest import (
     ActorsTableError,
     ActorTable,
+    Filters,
     IngestError,
     export_rows,
     gdelt,
@@ -558,3 +559,100 @@ def test_a_zip_of_several_files_or_a_file_of_no_format_is_refused_on_its_first_l
     with pytest.raises(IngestError, match="odd.csv line 1: 1 columns; a GDELT event export"):
         import_file(odd, "gdelt", store, "s")
     assert store.version("s") == 0
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+FILTER_ROWS = 1_000_000
+_CODES = ("010", "0231", "042", "112", "0871", "138", "173", "190", "193", "202")
+_ACTORS = ("AZEGOV", "ARMMIL", "RUSGOV", "USAGOV", "FRA", "IGOUNO", "TURMIL", "")
+
+
+def _generated_gdelt(path, rows: int) -> list[tuple[int, str, str, str, str]]:
+    """A GDELT 1.0 file of *rows* random rows; returns what the reference filter reads of each:
+    (id, day, code, actor 1 code, actor 2 code)."""
+    import random
+
+    rng = random.Random(17)
+    layout = gdelt.LAYOUTS[58]
+    i_id, i_day, i_code, i_w, i_a1, i_a2 = (
+        layout.index(n)
+        for n in (
+            "GLOBALEVENTID",
+            "SQLDATE",
+            "EventCode",
+            "GoldsteinScale",
+            "Actor1Code",
+            "Actor2Code",
+        )
+    )
+    template = [""] * 58
+    kept = []
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(rows):
+            row = template.copy()
+            day = f"{rng.randrange(2015, 2025)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+            values = (
+                str(n + 1),
+                day,
+                rng.choice(_CODES),
+                "-2.0",
+                rng.choice(_ACTORS),
+                rng.choice(_ACTORS),
+            )
+            for index, value in zip((i_id, i_day, i_code, i_w, i_a1, i_a2), values, strict=True):
+                row[index] = value
+            out.write("\t".join(row) + "\n")
+            kept.append((n + 1, day, values[2], values[4], values[5]))
+    return kept
+
+
+def test_a_filtered_import_keeps_exactly_what_a_plain_python_filter_keeps(tmp_path):
+    path = tmp_path / "million.export.CSV"
+    rows = _generated_gdelt(path, FILTER_ROWS)
+    filters = Filters(
+        actors=frozenset({"AZE"}),
+        countries=frozenset({"ARM", "TUR"}),
+        start=date(2020, 9, 1),
+        end=date(2020, 12, 31),
+        root_codes=frozenset({"19", "20"}),
+    )
+
+    def inside(day, code, a1, a2) -> bool:  # the same filters, written plainly
+        return (
+            "20200901" <= day <= "20201231"
+            and code[:2] in {"19", "20"}
+            and (a1[:3] in {"ARM", "TUR"} or a2[:3] in {"ARM", "TUR"})
+            and "AZE" in (a1[:3], a2[:3])
+        )
+
+    expected = [f"gdelt:{n}" for n, day, code, a1, a2 in rows if inside(day, code, a1, a2)]
+    assert 0 < len(expected) < FILTER_ROWS // 100  # the kind of share a study keeps
+    with open_store("memory://") as store:
+        summary = import_file(str(path), "gdelt", store, "gdelt", filters=filters)
+        assert [_identity_of(event) for event in store.events("gdelt")] == expected
+        assert (summary.read, summary.imported) == (FILTER_ROWS, len(expected))
+        assert summary.filtered == FILTER_ROWS - len(expected) and summary.refused == 0
+        again = import_file(str(path), "gdelt", store, "gdelt", filters=filters)
+        assert again.imported == 0 and store.version("gdelt") == len(expected)
+
+
+def _identity_of(event) -> str:
+    from simulator.ingest.mapping import identity
+
+    return identity(event)
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"countries": frozenset({"XXX"})}, "'XXX' is no ISO-3 country code"),
+        ({"root_codes": frozenset({"21"})}, "'21' is no CAMEO root code"),
+        ({"start": date(2021, 1, 1), "end": date(2020, 1, 1)}, "--to 2020-01-01 comes before"),
+    ],
+)
+def test_filters_that_cannot_be_used_are_refused(filters, message):
+    from simulator.ingest.filters import FilterError
+
+    with pytest.raises(FilterError, match=message):
+        Filters(**filters)

@@ -27,6 +27,7 @@ from simulator.errors import DiplosimError, EventError
 from simulator.events import Event
 from simulator.ingest import acled, gdelt, icews, source
 from simulator.ingest.actors import ActorsTableError, ActorTable
+from simulator.ingest.filters import Filters
 from simulator.ingest.mapping import Refused, identity
 from simulator.store import EventStore
 
@@ -34,6 +35,7 @@ __all__ = [
     "FORMATS",
     "ActorTable",
     "ActorsTableError",
+    "Filters",
     "IngestError",
     "Summary",
     "export_rows",
@@ -55,7 +57,8 @@ class IngestError(DiplosimError):
 @attrs.define
 class Summary:
     """What an import did: rows `read`, `imported` (by event type in `types`), `skipped` as
-    already in the stream, `refused` (the first `KEPT_REFUSALS` as (line, reason) pairs)."""
+    already in the stream, `filtered` as outside the filters, `refused` (the first
+    `KEPT_REFUSALS` as (line, reason) pairs)."""
 
     path: str
     format: str
@@ -64,6 +67,7 @@ class Summary:
     imported: int = 0
     skipped: int = 0
     refused: int = 0
+    filtered: int = 0
     types: Counter = attrs.field(factory=Counter)
     refusals: list[tuple[int, str]] = attrs.field(factory=list)
 
@@ -102,10 +106,12 @@ def import_file(
     batch_size: int = BATCH_SIZE,
     encoding: str = "utf-8-sig",
     on_refused: Callable[[int, str], None] | None = None,
+    filters: Filters | None = None,
 ) -> Summary:
     """Import the *fmt* file at *path* into *stream* of *store* and say what was done.
 
-    Each refused row is passed to *on_refused* (line, reason) as it is met. IngestError when
+    Rows outside *filters* are counted (`Summary.filtered`) and skipped before they are
+    mapped. Each refused row is passed to *on_refused* (line, reason) as it is met. IngestError when
     the file cannot be read or is not of the format; store errors pass through (the batches
     appended before stay, and importing again resumes where it stopped).
     """
@@ -130,14 +136,18 @@ def import_file(
         except Refused as exc:
             raise IngestError(str(exc)) from None
         convert = layout.converter(index, actors, known)
+        keep = _selector(layout, index, filters, actors)
         width = len(first[1])
         batch: list[Event] = []
-        read = skipped = 0  # counted in locals, for speed, and put in the summary at the end
+        read = skipped = filtered = 0  # counted in locals, for speed, put in the summary last
         for line, fields in rows if header else chain([first], rows):
             read += 1
             try:
                 if len(fields) != width:
                     raise Refused(f"expected {width} columns, got {len(fields)}")
+                if keep is not None and not keep(fields):
+                    filtered += 1
+                    continue
                 event = convert(fields)
             except (Refused, EventError) as exc:
                 _refuse(summary, line, str(exc), on_refused)
@@ -150,8 +160,20 @@ def import_file(
                 version = _append(store, stream, batch, version, summary)
                 batch = []
         _append(store, stream, batch, version, summary)
-        summary.read, summary.skipped = read, skipped
+        summary.read, summary.skipped, summary.filtered = read, skipped, filtered
     return summary
+
+
+def _selector(layout: ModuleType, index: dict, filters: Filters | None, actors: ActorTable):
+    """The layout's test of a row against *filters*, or None when nothing is filtered."""
+    if filters is None or not filters.any:
+        return None
+    if not hasattr(layout, "selector"):
+        raise IngestError(
+            f"filters (--actors, --countries, --from, --to, --root-codes) are built for the "
+            f"gdelt format only so far, not {layout.NAME}"
+        )
+    return layout.selector(index, filters, actors)
 
 
 def _rows(f, dialect: dict, path: str) -> Iterator[tuple[int, list[str]]]:
