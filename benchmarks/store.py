@@ -10,8 +10,9 @@ and what event ids, metadata and checkpoints cost on append.
 2. The same N events in saves of `--save` (100), a new stream a save, through our SQLite store
    and through eventsourcing's SQLite persistence (`pip install 'diplosim[bench]'`): its
    `Mapper` and two recorders, the application recorder (a global order, as `read_all`) and
-   the aggregate recorder (its fastest: no global order). Target: ours >= 2x eventsourcing's
-   append and read + decode rates.
+   the aggregate recorder (its fastest: no global order); and as its users use it, an
+   `Application` saving an `Aggregate` a save, read back by `repository.get` and through its
+   notification log. Target: ours >= 2x eventsourcing's append and read + decode rates.
 3. Our append rate in saves of `--save` to new streams with derived ids (2's), to existing
    streams (ids looked up), with metadata, with given ids; then one `checkpoint.sign` (which
    verifies the whole log) and one `verify()` of 2's store. No targets: each is shown as a
@@ -49,7 +50,11 @@ from simulator import codec, events  # noqa: E402
 from simulator.store import EventStore, checkpoint, open_store, schema  # noqa: E402
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import InfrastructureFactory, Mapper
+    from collections.abc import Sequence
+
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate
+    from eventsourcing.persistence import InfrastructureFactory, Mapper, Transcoding
 
 BATCH = 1000
 SAVE = 100  # events a save, as the eventsourcing comparison's issue sets it
@@ -273,30 +278,45 @@ def ours_saves(
 # --- 2. eventsourcing ------------------------------------------------------------------------
 
 
-def es_factory(path: str, matched: bool = True) -> InfrastructureFactory:
-    """eventsourcing's SQLite persistence, configured as its documentation says (environment
-    variables), with our durability. Its connections set journal_mode=WAL and leave
-    synchronous at SQLite's default, FULL: the WAL is fsynced at every commit, so an
+def es_env(path: str) -> dict[str, str]:
+    """eventsourcing's SQLite persistence in *path*, configured as its documentation says
+    (environment variables)."""
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+
+
+def es_match_durability(factory: InfrastructureFactory) -> None:
+    """Set *factory*'s connection to our durability. Its connections set journal_mode=WAL and
+    leave synchronous at SQLite's default, FULL: the WAL is fsynced at every commit, so an
     operating-system crash loses nothing committed. Ours runs WAL with synchronous=NORMAL: no
     fsync at commit, so a killed process loses nothing committed but an operating-system crash
-    may lose the last commits. Its connection is set to NORMAL too when *matched* (else it
-    runs as a user of eventsourcing gets it)."""
+    may lose the last commits. (`es_one_connection` checks no other connection was opened.)"""
+    pool = factory.datastore.pool
+    connection = pool.get_connection()  # the one connection a single thread is ever given
+    connection.cursor().execute("PRAGMA synchronous=NORMAL")
+    pool.put_connection(connection)
+
+
+def es_one_connection(name: str, factory: InfrastructureFactory) -> None:
+    """Stop unless *factory* still has the one connection `es_match_durability` set."""
+    if factory.datastore.pool.num_in_pool != 1:
+        raise SystemExit(f"eventsourcing's {name} store opened another connection")
+
+
+def es_factory(path: str, matched: bool = True) -> InfrastructureFactory:
+    """eventsourcing's SQLite persistence in *path*, with our durability when *matched* (else
+    as a user of eventsourcing gets it)."""
     from eventsourcing.persistence import InfrastructureFactory
 
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
-    factory = InfrastructureFactory.construct(env)
+    factory = InfrastructureFactory.construct(es_env(path))
     if matched:
-        pool = factory.datastore.pool
-        connection = pool.get_connection()  # the one connection a single thread is ever given
-        connection.cursor().execute("PRAGMA synchronous=NORMAL")
-        pool.put_connection(connection)
+        es_match_durability(factory)
     return factory
 
 
-def es_mapper(factory: InfrastructureFactory) -> Mapper:
-    """The factory's mapper, its JSON transcoder registered for what our events hold: dates
-    (ours), and the datetimes (event timestamps) and UUIDs an `Application` registers."""
-    from eventsourcing.persistence import DatetimeAsISO, Transcoding, UUIDAsHex
+@functools.cache
+def es_date_transcoding() -> Transcoding:
+    """A JSON transcoding for the dates our events hold (eventsourcing has none for `date`)."""
+    from eventsourcing.persistence import Transcoding
 
     class DateAsISO(Transcoding):
         type = date
@@ -308,25 +328,79 @@ def es_mapper(factory: InfrastructureFactory) -> Mapper:
         def decode(self, data: str) -> date:
             return date.fromisoformat(data)
 
+    return DateAsISO()
+
+
+def es_mapper(factory: InfrastructureFactory) -> Mapper:
+    """The factory's mapper, its JSON transcoder registered for what our events hold: dates
+    (ours), and the datetimes (event timestamps) and UUIDs an `Application` registers."""
+    from eventsourcing.persistence import DatetimeAsISO, UUIDAsHex
+
     transcoder = factory.transcoder()
-    for transcoding in (UUIDAsHex(), DatetimeAsISO(), DateAsISO()):
+    for transcoding in (UUIDAsHex(), DatetimeAsISO(), es_date_transcoding()):
         transcoder.register(transcoding)
     return factory.mapper(transcoder=transcoder)
 
 
 @functools.cache
+def es_application_class() -> type[Application]:
+    """An `Application` that transcodes our dates, its notification log read in pages of
+    BATCH (as `read_all`) rather than its default sections of 10."""
+    from eventsourcing.application import Application
+    from eventsourcing.persistence import JSONTranscoder
+
+    class BenchApplication(Application):
+        log_section_size = BATCH
+
+        def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+            super().register_transcodings(transcoder)
+            transcoder.register(es_date_transcoding())
+
+    return BenchApplication
+
+
+def es_application(path: str) -> Application:
+    """An `Application` on eventsourcing's SQLite persistence in *path*, configured as its
+    documentation says (`env`), with our durability."""
+    app = es_application_class()(env=es_env(path))
+    es_match_durability(app.factory)
+    return app
+
+
+def es_fields(cls: type[events.Event]) -> dict[str, Any]:
+    """The annotations of an eventsourcing event class with the fields of the catalogue's
+    *cls* (eventsourcing makes every event class a frozen dataclass)."""
+    return {f.name: f.type for f in attrs.fields(cls)}
+
+
+@functools.cache
 def es_event_class(cls: type[events.Event]) -> type:
-    """An eventsourcing event class with the same fields as the catalogue's *cls*: a
-    `DomainEvent` subclass (a frozen dataclass, as eventsourcing makes every event class).
+    """An eventsourcing `DomainEvent` class with the same fields as the catalogue's *cls*.
     Made once a process: eventsourcing refuses a second class under the same topic."""
     from eventsourcing.domain import DomainEvent
 
     namespace = {
-        "__annotations__": {f.name: f.type for f in attrs.fields(cls)},
+        "__annotations__": es_fields(cls),
         "__module__": __name__,
         "__qualname__": f"ES{cls.__name__}",
     }
     return type(f"ES{cls.__name__}", (DomainEvent,), namespace)
+
+
+@functools.cache
+def es_aggregate_class(kinds: tuple[type[events.Event], ...]) -> type[Aggregate]:
+    """An `Aggregate` with an event class of the same name and fields for each catalogue class
+    in *kinds*, in eventsourcing's explicit style: nested `Aggregate.Event` subclasses, raised
+    with `trigger_event` (the `@event` style would need a command method written out for each,
+    its fields its parameters). Their `apply` does nothing: the least work for a replay. Made
+    once a process (one pool), as `es_event_class`."""
+    from eventsourcing.domain import Aggregate
+
+    namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": "ESBench"}
+    for cls in kinds:
+        event_namespace = {"__annotations__": es_fields(cls), "__module__": __name__}
+        namespace[cls.__name__] = type(cls.__name__, (Aggregate.Event,), event_namespace)
+    return type("ESBench", (Aggregate,), namespace)
 
 
 def es_saves(pool: list[events.Event], count: int, save: int) -> list[list[Any]]:
@@ -334,7 +408,6 @@ def es_saves(pool: list[events.Event], count: int, save: int) -> list[list[Any]]
     (as ours are cut), a new aggregate (originator) a save."""
     from eventsourcing.domain import DomainEvent
 
-    names = {cls: [f.name for f in attrs.fields(cls)] for cls in {type(e) for e in pool}}
     saves = []
     for chunk in batches(pool[:count], count, save):
         originator = uuid.uuid4()
@@ -344,7 +417,7 @@ def es_saves(pool: list[events.Event], count: int, save: int) -> list[list[Any]]
                     originator_id=originator,
                     originator_version=version,
                     timestamp=DomainEvent.create_timestamp(),
-                    **{name: getattr(e, name) for name in names[type(e)]},
+                    **attrs.asdict(e, recurse=False),
                 )
                 for version, e in enumerate(chunk, start=1)
             ]
@@ -371,19 +444,56 @@ def es_append(
     return total / elapsed, originators
 
 
-def es_read_all(recorder: Any, mapper: Mapper, total: int) -> float:
-    """Rate of reading the application recorder's notifications in order (pages of BATCH, as
-    `read_all`), decoding each to its domain event."""
+def es_app_append(
+    app: Application, pool: list[events.Event], total: int, save: int
+) -> tuple[float, list[uuid.UUID]]:
+    """Rate of eventsourcing as its users use it: a save a new aggregate, on which an event is
+    triggered for each of ours, then one `Application.save` (one transaction), and the
+    aggregates saved. Each event's class and fields are looked up off the clock, as ours are
+    made before it. Counted in our events: each aggregate also records its `Created`."""
+    kinds = sorted({type(e) for e in pool}, key=lambda cls: cls.__name__)
+    aggregate_class = es_aggregate_class(tuple(kinds))
+    triggers = [
+        (getattr(aggregate_class, type(e).__name__), attrs.asdict(e, recurse=False)) for e in pool
+    ]
+    ids = []
+    started = time.perf_counter()
+    for chunk in batches(triggers, total, save):
+        aggregate = aggregate_class()
+        for event_class, fields in chunk:
+            aggregate.trigger_event(event_class, **fields)
+        app.save(aggregate)
+        ids.append(aggregate.id)
+    return total / (time.perf_counter() - started), ids
+
+
+def es_app_get(app: Application, ids: list[uuid.UUID], total: int) -> float:
+    """Rate of `repository.get` of every aggregate (no cache, as configured by default): its
+    events read, decoded and replayed. Counted in our events, as `es_app_append`."""
+    replayed = 0
+    started = time.perf_counter()
+    for aggregate_id in ids:
+        replayed += app.repository.get(aggregate_id).version - 1  # less its Created
+    rate = total / (time.perf_counter() - started)
+    if replayed != total:
+        raise SystemExit(f"eventsourcing: replayed {replayed} events, saved {total}")
+    return rate
+
+
+def es_read_all(select: Callable[[int, int], Sequence[Any]], mapper: Mapper, total: int) -> float:
+    """Rate of reading notifications in order with *select* (an application recorder's
+    `select_notifications` or an `Application`'s `notification_log.select`) in pages of BATCH,
+    as `read_all`, decoding each to its domain event. Counted in our events, *total*."""
     decode = mapper.to_domain_event
     read = 0
     start = 1
     started = time.perf_counter()
-    while page := recorder.select_notifications(start, BATCH):
+    while page := select(start, BATCH):
         for notification in page:
             decode(notification)
         read += len(page)
         start = page[-1].id + 1
-    rate = read / (time.perf_counter() - started)
+    rate = total / (time.perf_counter() - started)
     if read < total:
         raise SystemExit(f"eventsourcing: read {read} events back, appended {total}")
     return rate
@@ -439,7 +549,8 @@ def measure_eventsourcing(
     compare: bool,
 ) -> dict[str, float]:
     """Part 2's rates: ours in saves (new streams, derived ids: part 3's (a)) and, if
-    *compare*, eventsourcing's two recorders' with the same events, in the same order."""
+    *compare*, eventsourcing's two recorders' and its `Application`'s with the same events, in
+    the same order."""
     figures = {}
     figures["saves append"], first = ours_saves(store, pool, total, save)
     if not compare:
@@ -447,6 +558,7 @@ def measure_eventsourcing(
         return figures
     # Two files: both recorders name their table stored_events, each with its own columns.
     factories = {name: es_factory(str(work / f"es-{name}.db")) for name in ES_RECORDERS}
+    app = es_application(str(work / "es-app.db"))
     try:
         mapper = es_mapper(factories["application"])  # a mapper holds no connection: shared
         recorders = {
@@ -458,9 +570,9 @@ def measure_eventsourcing(
             figures[f"es {name} append"], originators[name] = es_append(
                 recorder, mapper, pool, total, save
             )
-        for name, factory in factories.items():
-            if factory.datastore.pool.num_in_pool != 1:  # else a connection missed NORMAL
-                raise SystemExit(f"eventsourcing's {name} store opened another connection")
+        figures["es app append"], ids = es_app_append(app, pool, total, save)
+        for name, factory in (factories | {"app": app.factory}).items():
+            es_one_connection(name, factory)
         # As a user of eventsourcing gets it: synchronous=FULL, an fsync a commit.
         default = es_factory(str(work / "es-default.db"), matched=False)
         try:
@@ -470,12 +582,17 @@ def measure_eventsourcing(
         finally:
             default.close()
         figures["saves read"] = ours_read(store, first, total)
-        figures["es application read"] = es_read_all(recorders["application"], mapper, total)
+        figures["es application read"] = es_read_all(
+            recorders["application"].select_notifications, mapper, total
+        )
         figures["es aggregate read"] = es_read_aggregates(
             recorders["aggregate"], mapper, originators["aggregate"], total
         )
+        figures["es app get"] = es_app_get(app, ids, total)
+        figures["es app read"] = es_read_all(app.notification_log.select, app.mapper, total)
         return figures
     finally:
+        app.close()
         for factory in factories.values():
             factory.close()
 
@@ -541,11 +658,16 @@ def one_round(
 
 
 def report(
-    name: str, append_rate: float, read_rate: float, read: str = "read+decode", width: int = 6
+    name: str,
+    append_rate: float | None,
+    read_rate: float,
+    read: str = "read+decode",
+    width: int = 6,
 ) -> None:
-    """One line of rates, the name padded to *width* so the rates of a part line up."""
-    rates = f"append {append_rate:>10,.0f} events/s   {read:<11} {read_rate:>10,.0f} events/s"
-    print(f"{name:<{width}} {rates}")
+    """One line of rates, the name padded to *width* so the rates of a part line up (the
+    append left blank when None: a second read of the line above's appends)."""
+    append = " " * 27 if append_rate is None else f"append {append_rate:>10,.0f} events/s"
+    print(f"{name:<{width}} {append}   {read:<11} {read_rate:>10,.0f} events/s")
 
 
 def report_plain(figures: dict[str, float], stream_length: int) -> bool:
@@ -583,24 +705,38 @@ def report_eventsourcing(figures: dict[str, float], save: int, es_version: str |
     for name in ES_RECORDERS:
         append, read = figures[f"es {name} append"], figures[f"es {name} read"]
         report(f"es {name} recorder", append, read, width=24)
+    report("es app + Aggregate", figures["es app append"], figures["es app get"], "get+replay", 24)
+    report("es app notification log", None, figures["es app read"], width=24)
     print("(application: a global order, read in pages as read_all; aggregate: by aggregate)")
+    print(
+        "(app: an Application.save of a new Aggregate a save, read back by repository.get, its"
+        " events\n read, decoded and replayed, and through its notification log; rates in our"
+        " events: each\n aggregate also records its Created event)"
+    )
     default = figures["es default append"]
     print(
         f"es application recorder at its own default durability (synchronous=FULL): append "
         f"{default:,.0f} events/s; ours/that = {figures['saves append'] / default:.2f}x "
         "(for reference: not the same durability)"
     )
+    compared = [  # (shown, ours, name, theirs): our figure is f"saves {ours}"
+        (shown, what, name, f"es {name} {what}")
+        for name in ES_RECORDERS
+        for shown, what in (("append", "append"), ("read+decode", "read"))
+    ]
+    compared += [
+        ("append", "append", "app", "es app append"),
+        ("get+replay", "read", "app", "es app get"),
+        ("read+decode", "read", "app log", "es app read"),
+    ]
     met = True
-    for name in ES_RECORDERS:
-        for what in ("append", "read"):
-            ratio = figures[f"saves {what}"] / figures[f"es {name} {what}"]
-            met = met and ratio >= ES_TARGET
-            verdict = "ok" if ratio >= ES_TARGET else "BELOW TARGET"
-            shown = "append" if what == "append" else "read+decode"
-            print(
-                f"{shown:<12} ours/es {name:<11} = {ratio:5.2f}x  (target >= {ES_TARGET:g}x)  "
-                f"{verdict}"
-            )
+    for shown, what, name, theirs in compared:
+        ratio = figures[f"saves {what}"] / figures[theirs]
+        met = met and ratio >= ES_TARGET
+        verdict = "ok" if ratio >= ES_TARGET else "BELOW TARGET"
+        print(
+            f"{shown:<12} ours/es {name:<11} = {ratio:5.2f}x  (target >= {ES_TARGET:g}x)  {verdict}"
+        )
     return met
 
 
