@@ -296,6 +296,14 @@ def test_icews_file_imports_the_expected_events(tmp_path, store):
     )  # fmt: skip
     again = import_file(write(tmp_path, "events.tab", lines), "icews", store, "icews")
     assert (again.imported, again.skipped) == (0, 3)
+    # The same file filtered: Azerbaijan's actors, in October 2020, of root codes 19 and 20.
+    path = write(tmp_path, "events.tab", lines)
+    keep = Filters(actors=frozenset({"AZE"}), root_codes=frozenset({"19", "20"}))
+    summary = import_file(path, "icews", store, "filtered", filters=keep)
+    assert (summary.imported, summary.filtered) == (1, 3)  # 9002 kept; 9004 names no AZE actor
+    assert _identity_of(next(store.events("filtered"))) == "icews:9002"
+    by_country = Filters(countries=frozenset({"GEO", "RUS"}), end=date(2020, 10, 12))
+    assert import_file(path, "icews", store, "by_country", filters=by_country).imported == 1
 
 
 # --- ACLED -----------------------------------------------------------------------------------

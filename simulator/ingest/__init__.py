@@ -171,7 +171,7 @@ def _selector(layout: ModuleType, index: dict, filters: Filters | None, actors: 
     if not hasattr(layout, "selector"):
         raise IngestError(
             f"filters (--actors, --countries, --from, --to, --root-codes) are built for the "
-            f"gdelt format only so far, not {layout.NAME}"
+            f"gdelt and icews formats so far, not {layout.NAME}"
         )
     return layout.selector(index, filters, actors)
 

@@ -14,12 +14,14 @@ Every filter given must hold (they combine with AND); within one, any value may 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 import attrs
 
 from simulator.errors import DiplosimError
-from simulator.ingest.countries import ISO3
+from simulator.ingest.countries import ISO3, normal
+from simulator.ingest.mapping import Refused, cameo_code
 
 _ROOT = re.compile(r"\d{2}")
 
@@ -62,3 +64,71 @@ def listed(text: str, upper: bool = False) -> frozenset[str]:
     """A comma-separated command-line list as a set (empty items dropped)."""
     items = (item.strip() for item in text.split(","))
     return frozenset(item.upper() if upper else item for item in items if item)
+
+
+Key = tuple[str, ...]
+
+
+def selector(
+    filters: Filters,
+    day_format: str,
+    day: Callable[[list[str]], str],
+    root: Callable[[list[str]], str | None],
+    keys: Callable[[list[str]], list[Key]],
+    resolve: Callable[[Key], str | None],
+    country: Callable[[Key], str | None],
+) -> Callable[[list[str]], bool]:
+    """Whether a row is inside *filters*, judged from its raw fields by a layout's pieces: its
+    *day* as text (compared with the bounds written in *day_format*), its CAMEO *root* code
+    (None: unknown, kept for the mapping to refuse), its actors' *keys*, each *resolve*d to
+    an id and to a *country* the way the layout's mapping does (the first two fields of a key
+    are its raw code or name)."""
+    low = "" if filters.start is None else filters.start.strftime(day_format)
+    high = "~" if filters.end is None else filters.end.strftime(day_format)  # after any digit
+    roots, countries, wanted = filters.root_codes, filters.countries, filters.actors
+    wanted_raw = {normal(name) for name in wanted}
+    named: dict[Key, bool] = {}
+
+    def names(key: Key) -> bool:
+        found = named.get(key)
+        if found is None:
+            found = resolve(key) in wanted or any(normal(raw) in wanted_raw for raw in key[:2])
+            if len(named) > 100_000:
+                named.clear()
+            named[key] = found
+        return found
+
+    def keep(f: list[str]) -> bool:
+        if not low <= day(f) <= high:
+            return False
+        if roots:
+            code = root(f)
+            if code is not None and code not in roots:
+                return False
+        if countries or wanted:
+            present = [key for key in keys(f) if any(key)]
+            if countries and not any(country(key) in countries for key in present):
+                return False
+            if wanted and not any(names(key) for key in present):
+                return False
+        return True
+
+    return keep
+
+
+def root_codes() -> Callable[[str], str | None]:
+    """The root (first two digits) of a raw CAMEO code (leading zeros restored), cached; None
+    for an unknown code."""
+    cache: dict[str, str | None] = {}
+
+    def root(text: str) -> str | None:
+        found = cache.get(text, cache)
+        if found is cache:
+            try:
+                found = cameo_code(text)[:2]
+            except Refused:
+                found = None
+            cache[text] = found
+        return found
+
+    return root

@@ -15,8 +15,9 @@ from datetime import date
 
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
-from simulator.ingest.countries import ISO3, normal, sanitise
-from simulator.ingest.filters import Filters
+from simulator.ingest.countries import ISO3, sanitise
+from simulator.ingest.filters import Filters, root_codes
+from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
 NAME = "gdelt"
@@ -206,54 +207,23 @@ def converter(
 def selector(
     index: dict[str, int], filters: Filters, actors: ActorTable
 ) -> Callable[[list[str]], bool]:
-    """Whether a row is inside *filters*, judged from its raw fields (see `filters`): the
-    date as text against the bounds' YYYYMMDD, the root as the code's first two digits, the
-    actors by the same cached resolution the converter uses."""
+    """Whether a row is inside *filters* (see `filters`), from its raw fields: SQLDATE as
+    text, EventCode's root, and each actor as the converter resolves it."""
     i_day, i_code = index["SQLDATE"], index["EventCode"]
     sides = [
         tuple(index[f"Actor{n}{field}"] for field in ("Code", "Name", "CountryCode"))
         for n in (1, 2)
     ]
-    low = "" if filters.start is None else filters.start.strftime("%Y%m%d")
-    high = "99999999" if filters.end is None else filters.end.strftime("%Y%m%d")
-    roots, countries = filters.root_codes, filters.countries
-    wanted = filters.actors
-    wanted_raw = {normal(name) for name in wanted}
-    resolved: dict[tuple[str, str, str], bool] = {}
-    root_of: dict[str, str] = {}
-
-    def named(key: tuple[str, str, str]) -> bool:
-        found = resolved.get(key)
-        if found is None:
-            ident = actors.actor(key[:2], default_actor(*key)) if any(key) else None
-            found = ident in wanted or normal(key[0]) in wanted_raw or normal(key[1]) in wanted_raw
-            if len(resolved) > 100_000:
-                resolved.clear()
-            resolved[key] = found
-        return found
-
-    def country(key: tuple[str, str, str]) -> str:
-        return key[0][:3] if key[0][:3] in ISO3 else key[2]
-
-    def keep(f: list[str]) -> bool:
-        if not low <= f[i_day] <= high:
-            return False
-        if roots:
-            text = f[i_code]
-            root = root_of.get(text)
-            if root is None:
-                try:
-                    root = root_of[text] = cameo_code(text)[:2]
-                except Refused:
-                    return True  # kept, for the converter to refuse with its reason
-            if root not in roots:
-                return False
-        keys = [tuple(f[i] for i in side) for side in sides]
-        if countries and not any(country(key) in countries for key in keys):
-            return False
-        return not wanted or any(named(key) for key in keys if any(key))
-
-    return keep
+    root = root_codes()
+    return filter_rows(
+        filters,
+        "%Y%m%d",
+        lambda f: f[i_day],
+        lambda f: root(f[i_code]),
+        lambda f: [tuple(f[i] for i in side) for side in sides],
+        lambda key: actors.actor(key[:2], default_actor(*key)),
+        lambda key: key[0][:3] if key[0][:3] in ISO3 else key[2],
+    )
 
 
 key = numeric_key  # how an identity read back from the store is remembered

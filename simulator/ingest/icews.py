@@ -15,6 +15,8 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import iso3, sanitise
+from simulator.ingest.filters import Filters, root_codes
+from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
 NAME = "icews"
@@ -147,6 +149,36 @@ def converter(
         return event
 
     return convert
+
+
+def selector(
+    index: dict[str, int], filters: Filters, actors: ActorTable
+) -> Callable[[list[str]], bool]:
+    """Whether a row is inside *filters* (see `filters`), from its raw fields: Event Date as
+    text, CAMEO Code's root, source and target as the converter resolves them."""
+    get = index.get
+    i_day, i_code = index["Event Date"], index["CAMEO Code"]
+    sides = [
+        (index["Source Name"], get("Source Country")),
+        (get("Target Name"), get("Target Country")),
+    ]
+    root = root_codes()
+
+    def field(f: list[str], i: int | None) -> str:
+        return "" if i is None else f[i].strip()
+
+    def country(key: tuple[str, ...]) -> str | None:
+        return iso3(key[1]) if key[1] else None
+
+    return filter_rows(
+        filters,
+        "%Y-%m-%d",
+        lambda f: f[i_day].strip(),
+        lambda f: root(f[i_code]),
+        lambda f: [(field(f, name), field(f, where)) for name, where in sides],
+        lambda key: actors.actor(key[:1], default_actor(*key)),
+        country,
+    )
 
 
 key = numeric_key  # how an identity read back from the store is remembered
