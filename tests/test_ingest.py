@@ -334,7 +334,17 @@ def test_acled_export_imports_the_expected_events(tmp_path, store):
          "actor1": "Government of Armenia (2018-)", "actor2": "Government of Russia (2000-)",
          "fatalities": "0"},
     ]  # fmt: skip
-    summary = import_file(acled_file(tmp_path, rows), "acled", store, "acled")
+    path = acled_file(tmp_path, rows)
+    # Filtered first: Azerbaijan's actors, from 28 September, of root code 19. A date or type
+    # that cannot be read passes its own test (for the mapping to refuse), but ARM5 and ARM6
+    # name no Azerbaijani actor, so they are outside all the same.
+    keep = Filters(actors=frozenset({"AZE"}), start=date(2020, 9, 28), root_codes=frozenset({"19"}))
+    filtered = import_file(path, "acled", store, "filtered", filters=keep)
+    assert (filtered.imported, filtered.filtered, filtered.refused) == (1, 6, 0)
+    assert _identity_of(next(store.events("filtered"))) == "acled:ARM2"
+    russia = Filters(countries=frozenset({"RUS"}))
+    assert import_file(path, "acled", store, "russia", filters=russia).imported == 1
+    summary = import_file(path, "acled", store, "acled")
     assert (summary.read, summary.imported, summary.refused) == (7, 5, 2)
     assert [line for line, _ in summary.refusals] == [6, 7]
     assert "event_date" in summary.refusals[0][1] and "Volcanoes" in summary.refusals[1][1]

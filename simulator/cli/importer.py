@@ -31,7 +31,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="actors table (TOML) naming the ids of actors and regions",
     )
     keep = parser.add_argument_group(
-        "filters", "rows outside are counted and skipped before they are mapped (gdelt, icews)"
+        "filters", "rows outside are counted and skipped before they are mapped"
     )
     keep.add_argument(
         "--actors", metavar="IDS", help="keep rows naming one of these actors (ids, codes, names)"

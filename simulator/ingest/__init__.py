@@ -168,11 +168,6 @@ def _selector(layout: ModuleType, index: dict, filters: Filters | None, actors: 
     """The layout's test of a row against *filters*, or None when nothing is filtered."""
     if filters is None or not filters.any:
         return None
-    if not hasattr(layout, "selector"):
-        raise IngestError(
-            f"filters (--actors, --countries, --from, --to, --root-codes) are built for the "
-            f"gdelt and icews formats so far, not {layout.NAME}"
-        )
     return layout.selector(index, filters, actors)
 
 

@@ -16,7 +16,9 @@ from datetime import date, datetime
 
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
-from simulator.ingest.countries import iso3, sanitise
+from simulator.ingest.countries import ISO3, iso3, sanitise
+from simulator.ingest.filters import Filters
+from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, digits
 
 NAME = "acled"
@@ -68,6 +70,7 @@ KEY_COLUMNS = ("event_id_cnty", "event_date", "actor1", "actor2", "fatalities")
 
 _DATE_FORMATS = ("%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d/%m/%Y")
 _FATALITIES = re.compile(r" \((\d{1,11}) fatalities\)$", re.ASCII)
+_LAST_PARENTHESIS = re.compile(r"\s*\([^()]*\)$")
 _COUNTRY_IN_NAME = re.compile(r"\(([^()]+)\)|\bof ([^()]+?)\s*(?:\(|$)")
 
 
@@ -95,6 +98,12 @@ def _day(text: str) -> date:
         except ValueError:
             continue
     raise Refused(f"event_date must be a date like 2020-09-27 or 27 September 2020 (got {text!r})")
+
+
+def _names(name: str) -> tuple[str, str]:
+    """An actor's name as the table is searched for it: whole, then without a last
+    parenthesis ("Military Forces of Armenia (2018-)" -> "Military Forces of Armenia")."""
+    return name, _LAST_PARENTHESIS.sub("", name)
 
 
 def default_actor(name: str) -> str | None:
@@ -131,8 +140,7 @@ def converter(
     def actor(name: str) -> str | None:
         found = who.get(name, who)
         if found is who:
-            bare = re.sub(r"\s*\([^()]*\)$", "", name)
-            found = actors.actor((name, bare), default_actor(name)) if name else None
+            found = actors.actor(_names(name), default_actor(name)) if name else None
             if len(who) > 100_000:
                 who.clear()
             who[name] = found
@@ -184,6 +192,49 @@ def converter(
         return event
 
     return convert
+
+
+def selector(
+    index: dict[str, int], filters: Filters, actors: ActorTable
+) -> Callable[[list[str]], bool]:
+    """Whether a row is inside *filters* (see `filters`), from its raw fields: event_date
+    (any of the formats read), the root of the code its event type and sub-type get (before
+    a Battles or Explosions row with two actors and a place becomes an `Offensive`, 190),
+    actor1 and actor2 as the converter resolves them, and the country an actor's name names."""
+    i_day, i_type, i_a1 = index["event_date"], index["event_type"], index["actor1"]
+    i_sub, i_a2 = index.get("sub_event_type"), index.get("actor2")
+    days: dict[str, str | None] = {}
+
+    def day(f: list[str]) -> str | None:
+        text = f[i_day].strip()
+        found = days.get(text, days)
+        if found is days:
+            try:
+                found = _day(text).isoformat()
+            except Refused:
+                found = None
+            if len(days) > 100_000:
+                days.clear()
+            days[text] = found
+        return found
+
+    def root(f: list[str]) -> str | None:
+        kind = f[i_type].strip()
+        sub = "" if i_sub is None else f[i_sub].strip()
+        code = CODES.get((kind, sub)) or CODES.get((kind, ""))
+        return None if code is None else code[:2]
+
+    def keys(f: list[str]) -> list[tuple[str, ...]]:
+        return [(f[i_a1].strip(),), ("" if i_a2 is None else f[i_a2].strip(),)]
+
+    def resolve(key: tuple[str, ...]) -> str | None:
+        return actors.actor(_names(key[0]), default_actor(key[0]))
+
+    def country(key: tuple[str, ...]) -> str | None:
+        named = default_actor(key[0])
+        return named if named in ISO3 else None
+
+    return filter_rows(filters, "%Y-%m-%d", day, root, keys, resolve, country)
 
 
 def key(ident: str) -> str:

@@ -72,14 +72,15 @@ Key = tuple[str, ...]
 def selector(
     filters: Filters,
     day_format: str,
-    day: Callable[[list[str]], str],
+    day: Callable[[list[str]], str | None],
     root: Callable[[list[str]], str | None],
     keys: Callable[[list[str]], list[Key]],
     resolve: Callable[[Key], str | None],
     country: Callable[[Key], str | None],
 ) -> Callable[[list[str]], bool]:
     """Whether a row is inside *filters*, judged from its raw fields by a layout's pieces: its
-    *day* as text (compared with the bounds written in *day_format*), its CAMEO *root* code
+    *day* as text (compared with the bounds written in *day_format*; None: unreadable, kept
+    for the mapping to refuse), its CAMEO *root* code
     (None: unknown, kept for the mapping to refuse), its actors' *keys*, each *resolve*d to
     an id and to a *country* the way the layout's mapping does (the first two fields of a key
     are its raw code or name)."""
@@ -99,7 +100,8 @@ def selector(
         return found
 
     def keep(f: list[str]) -> bool:
-        if not low <= day(f) <= high:
+        text = day(f)
+        if text is not None and not low <= text <= high:
             return False
         if roots:
             code = root(f)
