@@ -127,7 +127,8 @@ def import_file(
     except source.SourceError as exc:
         raise IngestError(str(exc)) from None
     with f:  # opened apart so that only opening errors become "cannot read"
-        rows = _rows(f, layout.DIALECT, path)
+        source_rows = _source_rows(f, layout.DIALECT, path)
+        rows = _rows(source_rows, path)
         first = next(rows, None)
         if first is None:
             return summary
@@ -140,14 +141,16 @@ def import_file(
         width = len(first[1])
         batch: list[Event] = []
         read = skipped = filtered = 0  # counted in locals, for speed, put in the summary last
-        for line, fields in rows if header else chain([first], rows):
+        pending = [] if header else [first]
+        if keep is not None:  # the reader judges the rows after the first as it meets them
+            source_rows.prefilter(keep, keep.reach)
+            if pending and not keep(first[1]):
+                pending, read, filtered = [], 1, 1
+        for line, fields in chain(pending, rows):
             read += 1
             try:
                 if len(fields) != width:
                     raise Refused(f"expected {width} columns, got {len(fields)}")
-                if keep is not None and not keep(fields):
-                    filtered += 1
-                    continue
                 event = convert(fields)
             except (Refused, EventError) as exc:
                 _refuse(summary, line, str(exc), on_refused)
@@ -160,7 +163,12 @@ def import_file(
                 version = _append(store, stream, batch, version, summary)
                 batch = []
         _append(store, stream, batch, version, summary)
-        summary.read, summary.skipped, summary.filtered = read, skipped, filtered
+        filtered += source_rows.filtered
+        summary.read, summary.skipped, summary.filtered = (
+            read + source_rows.filtered,
+            skipped,
+            filtered,
+        )
     return summary
 
 
@@ -171,10 +179,17 @@ def _selector(layout: ModuleType, index: dict, filters: Filters | None, actors: 
     return layout.selector(index, filters, actors)
 
 
-def _rows(f, dialect: dict, path: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each non-blank row of the open file *f*."""
+def _source_rows(f, dialect: dict, path: str) -> source.Rows:
     try:
-        yield from source.rows(f, dialect, path)
+        return source.Rows(f, dialect, path)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a truncated gzip or zip member
+        raise IngestError(f"cannot read {path}: {exc}") from None
+
+
+def _rows(rows: source.Rows, path: str) -> Iterator[tuple[int, list[str]]]:
+    """The (line number, fields) of *rows*, their reading errors as IngestError."""
+    try:
+        yield from rows
     except source.SourceError as exc:
         raise IngestError(str(exc)) from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a truncated gzip or zip member

@@ -234,7 +234,9 @@ def selector(
         named = default_actor(key[0])
         return named if named in ISO3 else None
 
-    return filter_rows(filters, "%Y-%m-%d", day, root, keys, resolve, country)
+    used = (i_day, i_type, i_a1, i_sub, i_a2)
+    reach = max(i for i in used if i is not None) + 1
+    return filter_rows(filters, "%Y-%m-%d", day, root, keys, resolve, country, reach)
 
 
 def key(ident: str) -> str:

@@ -77,13 +77,15 @@ def selector(
     keys: Callable[[list[str]], list[Key]],
     resolve: Callable[[Key], str | None],
     country: Callable[[Key], str | None],
+    reach: int,
 ) -> Callable[[list[str]], bool]:
     """Whether a row is inside *filters*, judged from its raw fields by a layout's pieces: its
     *day* as text (compared with the bounds written in *day_format*; None: unreadable, kept
     for the mapping to refuse), its CAMEO *root* code
     (None: unknown, kept for the mapping to refuse), its actors' *keys*, each *resolve*d to
     an id and to a *country* the way the layout's mapping does (the first two fields of a key
-    are its raw code or name)."""
+    are its raw code or name). These read only the first *reach* fields of a row, which the
+    test carries as its `reach`, so a reader may split no further to judge it."""
     low = "" if filters.start is None else filters.start.strftime(day_format)
     high = "~" if filters.end is None else filters.end.strftime(day_format)  # after any digit
     roots, countries, wanted = filters.root_codes, filters.countries, filters.actors
@@ -115,6 +117,7 @@ def selector(
                 return False
         return True
 
+    keep.reach = reach
     return keep
 
 

@@ -223,6 +223,7 @@ def selector(
         lambda f: [tuple(f[i] for i in side) for side in sides],
         lambda key: actors.actor(key[:2], default_actor(*key)),
         lambda key: key[0][:3] if key[0][:3] in ISO3 else key[2],
+        max(i_day, i_code, *sides[0], *sides[1]) + 1,
     )
 
 

@@ -178,6 +178,7 @@ def selector(
         lambda f: [(field(f, name), field(f, where)) for name, where in sides],
         lambda key: actors.actor(key[:1], default_actor(*key)),
         country,
+        max(i for i in (i_day, i_code, *sides[0], *sides[1]) if i is not None) + 1,
     )
 
 

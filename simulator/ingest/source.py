@@ -12,7 +12,7 @@ import csv
 import gzip
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from simulator.inputs import InputError, check_regular
@@ -66,28 +66,61 @@ def _member(raw: IO[bytes], path: str) -> IO[bytes]:
     return archive.open(names[0])
 
 
-def rows(f: IO[str], dialect: dict, path: str) -> Iterator[tuple[int, list[str]]]:
+class Rows:
     """(line number, fields) of each non-blank row of the open file *f*, with the delimiter
-    sniffed from the first line and `NA` fields read as empty."""
-    first = f.readline()
-    dialect = sniffed(first, dialect)
-    lines = _lines_from(first, f)
-    if dialect.get("quoting") == csv.QUOTE_NONE:
+    sniffed from the first line and `NA` fields read as empty.
+
+    `prefilter(keep, reach)`, set once the first row is read, skips the rows *keep* refuses
+    (counted in `filtered`) as they are met. On a tab file without quoting it judges only the
+    first *reach* fields of each line, split apart from the rest: a row outside the filters
+    costs a partial split, and its width is not checked."""
+
+    def __init__(self, f: IO[str], dialect: dict, path: str) -> None:
+        first = f.readline()
+        self.dialect = sniffed(first, dialect)
+        self.path = path
+        self.filtered = 0
+        self._lines = _lines_from(first, f)
+        self._keep: Callable[[list[str]], bool] | None = None
+        self._reach = 0
+
+    def prefilter(self, keep: Callable[[list[str]], bool], reach: int) -> None:
+        self._keep, self._reach = keep, reach
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        if self.dialect.get("quoting") == csv.QUOTE_NONE:
+            yield from self._split()
+            return
+        reader = csv.reader(self._lines, **self.dialect)
+        try:
+            for fields in reader:
+                if not fields:  # a blank line is no row
+                    continue
+                fields = _present(fields) if MISSING in fields else fields
+                if self._keep is not None and not self._keep(fields):
+                    self.filtered += 1
+                    continue
+                yield reader.line_num, fields
+        except csv.Error as exc:
+            raise SourceError(f"{self.path} line {reader.line_num}: {exc}") from None
+
+    def _split(self) -> Iterator[tuple[int, list[str]]]:
         # No quoting means a row is a line: splitting it is faster than csv and means the same.
-        delimiter = dialect["delimiter"]
-        for line, text in enumerate(lines, 1):
+        delimiter = self.dialect["delimiter"]
+        for line, text in enumerate(self._lines, 1):
             text = text.rstrip("\r\n")
-            if text:
-                fields = text.split(delimiter)
-                yield line, _present(fields) if MISSING in fields else fields
-        return
-    reader = csv.reader(lines, **dialect)
-    try:
-        for fields in reader:
-            if fields:  # a blank line is no row
-                yield reader.line_num, _present(fields) if MISSING in fields else fields
-    except csv.Error as exc:
-        raise SourceError(f"{path} line {reader.line_num}: {exc}") from None
+            if not text:
+                continue
+            keep, reach = self._keep, self._reach
+            if keep is not None:
+                head = text.split(delimiter, reach)
+                if len(head) > reach:  # a row too short is left whole, for its width's refusal
+                    head = _present(head) if MISSING in head else head
+                    if not keep(head):
+                        self.filtered += 1
+                        continue
+            fields = text.split(delimiter)
+            yield line, _present(fields) if MISSING in fields else fields
 
 
 def sniffed(first: str, dialect: dict) -> dict:
