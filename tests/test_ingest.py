@@ -674,3 +674,11 @@ def test_filters_that_cannot_be_used_are_refused(filters, message):
 
     with pytest.raises(FilterError, match=message):
         Filters(**filters)
+
+
+def test_a_filtered_tab_file_refuses_a_row_too_short_to_judge_by_its_line(tmp_path, store):
+    lines = [*gdelt_sample(58), "107\t20201115\tshort"]
+    keep = Filters(start=date(2020, 11, 1))
+    summary = import_file(write(tmp_path, "e.CSV", lines), "gdelt", store, "g", filters=keep)
+    assert (summary.read, summary.imported, summary.filtered, summary.refused) == (7, 5, 1, 1)
+    assert summary.refusals == [(7, "expected 58 columns, got 3")]
