@@ -16,11 +16,13 @@ from datetime import timedelta
 import attrs
 
 from simulator import codec
-from simulator.cli.compare import DEFAULT_RUNS, _positive, seed_argument
+from simulator.cli.compare import DEFAULT_RUNS, seed_argument, whole_number
 from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError, StoreError
 from simulator.store import Record, open_store
 from simulator.terminal import safe
+
+_positive = whole_number(1)
 
 
 def register(parser: argparse.ArgumentParser) -> None:

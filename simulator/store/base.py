@@ -18,6 +18,7 @@ shared.
 from __future__ import annotations
 
 import abc
+import contextlib
 import itertools
 import json
 import time
@@ -151,13 +152,11 @@ class EventStore(abc.ABC):
         """What is wrong with the table's definition (a column's type changed), or None."""
         return None
 
-    def _waiter(self) -> Callable[[float], None]:
-        """What `subscribe` calls to wait up to a number of seconds for new records: a sleep
-        (polling) unless the backend can be told of appends; `close_waiter` releases it."""
-        return time.sleep
-
-    def _close_waiter(self, wait: Callable[[float], None]) -> None:  # noqa: B027 - sleep needs none
-        """Release what `_waiter` took."""
+    @contextlib.contextmanager
+    def _waiting(self) -> Iterator[Callable[[float], None]]:
+        """What `subscribe` calls to wait up to a number of seconds for new records, held for
+        the subscription: a sleep (polling) unless the backend can be told of appends."""
+        yield time.sleep
 
     # --- shared ---------------------------------------------------------------------------------
 
@@ -236,7 +235,7 @@ class EventStore(abc.ABC):
             idle_timeout=idle_timeout,
             batch_size=batch_size,
         )
-        return (record for batch in batches for record in batch)
+        return _flattened(batches)
 
     def subscribe_batches(
         self,
@@ -252,8 +251,7 @@ class EventStore(abc.ABC):
         once per burst of appends rather than once per record."""
         position = _start(from_position, "from_position")
         wanted = _types(types)
-        if type(batch_size) is not int or batch_size < 1:
-            raise StoreError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
+        _batch_size(batch_size)
         if not poll_interval > 0:
             raise StoreError(f"poll_interval must be > 0 seconds (got {poll_interval!r})")
         if idle_timeout is not None and not idle_timeout >= 0:
@@ -261,8 +259,7 @@ class EventStore(abc.ABC):
         return self._follow(position, wanted, poll_interval, idle_timeout, batch_size)
 
     def _follow(self, position, wanted, poll_interval, idle_timeout, batch_size):
-        wait = self._waiter()
-        try:
+        with self._waiting() as wait:
             first = True
             quiet_since = time.monotonic()
             while True:
@@ -280,8 +277,6 @@ class EventStore(abc.ABC):
                     return
                 left = poll_interval if idle_timeout is None else idle_timeout - quiet
                 wait(min(poll_interval, left))
-        finally:
-            self._close_waiter(wait)
 
     def events(self, stream: str, from_version: int = 0) -> Iterator[Event]:
         """The decoded events of *stream*, in order."""
@@ -329,8 +324,7 @@ class EventStore(abc.ABC):
 
     def _rows(self, stream, start, types, batch_size) -> Iterator[tuple]:
         # Keyset pagination: memory stays flat however long the log is.
-        if type(batch_size) is not int or batch_size < 1:
-            raise StoreError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
+        _batch_size(batch_size)
         key = 2 if stream is not None else 0
         while True:
             rows = self._page(stream, start, types, batch_size)
@@ -357,6 +351,20 @@ def _record_problem(row: tuple, expected: int, previous: str) -> str | None:
     except (TypeError, ValueError, UnicodeError):  # a value no append could have written
         return "it holds a value no append writes"
     return row_problem(row)
+
+
+def _flattened(batches: Iterator[list[Record]]) -> Iterator[Record]:
+    """The records of *batches*, closing them (and their waiter) when closed itself."""
+    try:
+        for batch in batches:
+            yield from batch
+    finally:
+        batches.close()
+
+
+def _batch_size(value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise StoreError(f"batch_size must be a whole number >= 1 (got {value!r})")
 
 
 def _start(value: object, name: str) -> int:

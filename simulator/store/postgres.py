@@ -186,11 +186,11 @@ class PostgresStore(EventStore):
         return self._db
 
     @contextlib.contextmanager
-    def _transaction(self, failure: str, *opening: tuple[str, tuple]):
+    def _transaction(self, failure: str, *opening: tuple[str, tuple], notify: bool = False):
         """One transaction: BEGIN and the *opening* statements in one round trip, then the
-        body, then COMMIT (with a NOTIFY when the body says so by `notify.append(True)`).
-        Yields the connection, the opening statements' rows and the notify flag; driver
-        errors are reported once, as `failure URL: reason`."""
+        body, then COMMIT (with a NOTIFY on the store's channel when *notify*, in the same
+        round trip). Yields the connection and the opening statements' rows; driver errors
+        are reported once, as `failure URL: reason`."""
         with self._lock:
             try:
                 db = self._connection(failure)
@@ -198,8 +198,7 @@ class PostgresStore(EventStore):
                     with db.pipeline():
                         db.execute("BEGIN")
                         cursors = [db.execute(sql, params) for sql, params in opening]
-                    notify: list[bool] = []
-                    yield db, [cursor.fetchall() for cursor in cursors], notify
+                    yield db, [cursor.fetchall() for cursor in cursors]
                     with db.pipeline():
                         if notify:
                             db.execute("SELECT pg_notify(%s, '')", (self._channel,))
@@ -214,7 +213,7 @@ class PostgresStore(EventStore):
 
     def _open_schema(self) -> None:
         oids = "SELECT to_regclass('events')::oid, to_regclass('meta')::oid"
-        with self._transaction("cannot open store", (oids, ())) as (db, [[(events, meta)]], _):
+        with self._transaction("cannot open store", (oids, ())) as (db, [[(events, meta)]]):
             if events is None or meta is None:
                 # Only a first opener creates (and needs the right to create); others wait here.
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_SPACE,))
@@ -239,7 +238,7 @@ class PostgresStore(EventStore):
         """Bring an older store (new or old) to the current schema, in one transaction under
         the schema lock: a second opener waits, then finds it done."""
         lock = ("SELECT pg_advisory_xact_lock(%s)", (_LOCK_SPACE,))
-        with self._transaction("cannot open store", lock) as (db, _, _):
+        with self._transaction("cannot open store", lock) as (db, _):
             row = db.execute(_SCHEMA_SQL).fetchone()
             try:
                 for sql in schema.steps(1 if row is None else int(row[0])):
@@ -268,7 +267,7 @@ class PostgresStore(EventStore):
             (_HEAD_SQL, ()),
             (_VERSION_SQL, (first.stream,)),
         )
-        with self._transaction("cannot write to", *opening) as (db, found, notify):
+        with self._transaction("cannot write to", *opening, notify=True) as (db, found):
             _, head, [(current,)] = found
             known = {first.stream: current}  # the others are read when their turn comes
 
@@ -288,7 +287,6 @@ class PostgresStore(EventStore):
                 existing,
                 lambda slices, metadata: _copy(db, slices, metadata),
             )
-            notify.append(True)
         return written
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
@@ -314,28 +312,23 @@ class PostgresStore(EventStore):
     def _table_problem(self):
         return schema.table_problem(dict(self._query(_COLUMNS_SQL, ())), _TYPES)
 
-    def _waiter(self):
+    @contextlib.contextmanager
+    def _waiting(self):
         """A connection of its own that LISTENs on the store's channel: each append commits
         with a NOTIFY, so a subscriber wakes as soon as there is something to read."""
         listener = self._connect("cannot follow")
         try:
             listener.execute(pg_sql.SQL("LISTEN {}").format(pg_sql.Identifier(self._channel)))
-        except psycopg.Error as exc:
-            listener.close()
-            raise _error(f"cannot follow {self.shown}", exc) from None
 
-        def wait(seconds: float) -> None:
-            try:
+            def wait(seconds: float) -> None:
                 for _ in listener.notifies(timeout=seconds, stop_after=1):
                     pass
-            except psycopg.Error as exc:
-                raise _error(f"cannot follow {self.shown}", exc) from None
 
-        wait.connection = listener
-        return wait
-
-    def _close_waiter(self, wait):
-        wait.connection.close()
+            yield wait
+        except psycopg.Error as exc:
+            raise _error(f"cannot follow {self.shown}", exc) from None
+        finally:
+            listener.close()
 
     def close(self) -> None:
         with self._lock:
