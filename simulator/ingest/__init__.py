@@ -127,7 +127,7 @@ def import_file(
     except source.SourceError as exc:
         raise IngestError(str(exc)) from None
     with f:  # opened apart so that only opening errors become "cannot read"
-        source_rows = _source_rows(f, layout.DIALECT, path)
+        source_rows = source.Rows(f, layout.DIALECT, path)
         rows = _rows(source_rows, path)
         first = next(rows, None)
         if first is None:
@@ -177,13 +177,6 @@ def _selector(layout: ModuleType, index: dict, filters: Filters | None, actors: 
     if filters is None or not filters.any:
         return None
     return layout.selector(index, filters, actors)
-
-
-def _source_rows(f, dialect: dict, path: str) -> source.Rows:
-    try:
-        return source.Rows(f, dialect, path)
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a truncated gzip or zip member
-        raise IngestError(f"cannot read {path}: {exc}") from None
 
 
 def _rows(rows: source.Rows, path: str) -> Iterator[tuple[int, list[str]]]:

@@ -76,11 +76,9 @@ class Rows:
     costs a partial split, and its width is not checked."""
 
     def __init__(self, f: IO[str], dialect: dict, path: str) -> None:
-        first = f.readline()
-        self.dialect = sniffed(first, dialect)
         self.path = path
         self.filtered = 0
-        self._lines = _lines_from(first, f)
+        self._file, self._dialect = f, dialect
         self._keep: Callable[[list[str]], bool] | None = None
         self._reach = 0
 
@@ -88,10 +86,13 @@ class Rows:
         self._keep, self._reach = keep, reach
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        if self.dialect.get("quoting") == csv.QUOTE_NONE:
-            yield from self._split()
+        first = self._file.readline()
+        dialect = sniffed(first, self._dialect)
+        lines = _lines_from(first, self._file)
+        if dialect.get("quoting") == csv.QUOTE_NONE:
+            yield from self._split(lines, dialect["delimiter"])
             return
-        reader = csv.reader(self._lines, **self.dialect)
+        reader = csv.reader(lines, **dialect)
         try:
             for fields in reader:
                 if not fields:  # a blank line is no row
@@ -104,10 +105,9 @@ class Rows:
         except csv.Error as exc:
             raise SourceError(f"{self.path} line {reader.line_num}: {exc}") from None
 
-    def _split(self) -> Iterator[tuple[int, list[str]]]:
+    def _split(self, lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
         # No quoting means a row is a line: splitting it is faster than csv and means the same.
-        delimiter = self.dialect["delimiter"]
-        for line, text in enumerate(self._lines, 1):
+        for line, text in enumerate(lines, 1):
             text = text.rstrip("\r\n")
             if not text:
                 continue
