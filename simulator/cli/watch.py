@@ -1,9 +1,9 @@
 """`diplosim watch`: re-run a scenario's forecast each time new recorded events arrive.
 
 The events of a stream (`--stream`, e.g. where `diplosim import` or `events append` writes
-the record as it grows) are folded by a checkpointed projection (`simulator.projection`) into
-the list of events recorded after the scenario's own; at the start and after each burst of
-appends the scenario is run again with them added to its record, branching after the last
+the record as it grows) are counted by a checkpointed projection (`simulator.projection`); at
+the start and after each burst of appends to the stream the scenario is run again with the
+stream's events (read from the log) added to its record, branching after the last
 recorded day (unless it sets `[branch] at` later), and the forecast is printed. With `--state`
 the projection is saved, so a watcher started again resumes where it stopped.
 """
@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import attrs
 
-from simulator import codec
 from simulator.cli.compare import DEFAULT_RUNS, seed_argument, whole_number
 from simulator.cli.options import add_scenario_options, scenario_from
 from simulator.errors import DiplosimError, StoreError
+from simulator.events import Event
 from simulator.store import Record, open_store
 from simulator.terminal import safe
 
@@ -61,18 +61,20 @@ def handle(args: argparse.Namespace) -> int:
     seed = scenario.ensemble.seed if args.seed is None else args.seed
     stream = args.stream
 
-    def add(recorded: list, record: Record) -> list:
-        return [*recorded, codec.to_dict(record.event)] if record.stream == stream else recorded
+    def count(folded: int, record: Record) -> int:
+        return folded + (record.stream == stream)
 
-    projection = Projection(f"watch {stream}", add, list, args.state)
+    # The projection keeps how many of the stream's events it has seen, not the events: they
+    # are in the log, read from it when the forecast is run again.
+    projection = Projection(f"watch {stream}", count, int, args.state)
     seen = None
     with open_store(args.store, create=False) as store:
         try:
             for _ in projection.follow(store, poll_interval=args.poll, idle_timeout=args.idle):
-                recorded = projection.state
-                if len(recorded) == seen:
+                if projection.state == seen:
                     continue  # only other streams grew
-                seen = len(recorded)
+                seen = projection.state
+                recorded = list(store.events(stream))
                 updated = with_record(scenario, recorded, args.scenario)
                 comparison = run_comparison([updated], runs, seed, workers=args.workers)
                 print(
@@ -88,15 +90,14 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def with_record(scenario, recorded: list[dict], where: str):
-    """*scenario* with the *recorded* events (as dicts) added to its record by date, branching
-    after the last recorded day unless its own branch point is later."""
+def with_record(scenario, recorded: list[Event], where: str):
+    """*scenario* with the *recorded* events added to its record by date, branching after the
+    last recorded day unless its own branch point is later."""
     if not recorded:
         return scenario
     try:
-        added = [codec.from_dict(data) for data in recorded]
-        events = sorted([*scenario.events, *added], key=lambda event: event.occurred_at)
-        last = max(event.occurred_at for event in added)
+        events = sorted([*scenario.events, *recorded], key=lambda event: event.occurred_at)
+        last = max(event.occurred_at for event in recorded)
         branch = scenario.branch_at
         if branch is not None and branch <= last:
             branch = last + timedelta(days=1)
