@@ -89,9 +89,10 @@ def main() -> int:
     os.makedirs(workdir, exist_ok=True)
     data = os.path.join(workdir, "events.export.CSV")
     db = os.path.join(workdir, "import.db")
-    for stale in (db, db + "-wal", db + "-shm"):
-        if os.path.exists(stale):
-            os.remove(stale)
+    for stale in (db, os.path.join(workdir, "filtered.db")):
+        for path in (stale, stale + "-wal", stale + "-shm"):
+            if os.path.exists(path):
+                os.remove(path)
 
     started = time.perf_counter()
     write_rows(data, args.rows)

@@ -131,6 +131,24 @@ def test_gdelt_export_of_each_layout_imports_the_expected_events(tmp_path, store
     assert_gdelt_sample(store)
 
 
+def test_rows_split_across_blocks_and_batches_import_as_one_file_does(tmp_path, monkeypatch):
+    from simulator.ingest import source
+
+    good = gdelt_sample(58)
+    lines = [good[0], "201\t20200101\tshort", *good[1:4], "202\tshort", *good[4:]]
+    path = write(tmp_path, "e.csv", lines)
+    with open_store("memory://") as whole:
+        expected = import_file(path, "gdelt", whole, "g")
+        events = list(whole.events("g"))
+    monkeypatch.setattr(source, "BLOCK_BYTES", 400)  # two or three rows a block
+    with open_store("memory://") as store:
+        summary = import_file(path, "gdelt", store, "g", batch_size=2)
+        assert list(store.events("g")) == events
+    assert (summary.read, summary.imported, summary.refused) == (8, 6, 2)
+    assert summary.refusals == expected.refusals
+    assert [line for line, _ in summary.refusals] == [2, 6]
+
+
 def test_gdelt_with_a_header_row_is_read_by_column_name(tmp_path, store):
     header = "\t".join(gdelt.LAYOUTS[61]).replace("SQLDATE", "Day")  # GDELT 2.0's name
     path = write(tmp_path, "events.tsv", [header, *gdelt_sample(61)])

@@ -2,26 +2,25 @@
 
     summary = import_file("events.csv", "gdelt", store, "gdelt", ActorTable.load("actors.toml"))
 
-Files are read as published (plain, gzip or zip; tab- or comma-separated; see `source`), rows
-one at a time, and appended in batches (each with `expected_version`),
-so memory stays flat however long the file is. Importing a file again adds nothing: the row
+Files are read as published (plain, gzip or zip; tab- or comma-separated; see `source`), a
+block of rows at a time by pyarrow's CSV reader, only the columns the format reads; rows
+outside the filters are dropped a block at a time, by array operations; the rest are mapped
+to events and appended in batches (each with `expected_version`), so memory stays flat however
+long the file is. Importing a file again adds nothing: the row
 identities already in the stream are read once first and skipped. A row that cannot be
 imported is refused with its line and the reason, and the rest goes on. See docs/ingest.md.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
-import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from itertools import chain
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from types import ModuleType
 
 import attrs
+import numpy as np
 
 from simulator.errors import DiplosimError, EventError
 from simulator.events import Event
@@ -46,8 +45,6 @@ __all__ = [
 FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (gdelt, icews, acled)}
 BATCH_SIZE = 5000
 KEPT_REFUSALS = 100  # refusals a Summary lists; all of them are counted and passed on
-
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # ACLED notes and GDELT URLs can be long
 
 
 class IngestError(DiplosimError):
@@ -120,73 +117,109 @@ def import_file(
         raise IngestError(f"batch size must be a whole number >= 1 (got {batch_size!r})")
     actors = actors if actors is not None else ActorTable()
     known = known_identities(store, stream, fmt)
-    version = store.version(stream)
     summary = Summary(path, fmt, stream)
     try:
-        f = source.open_text(path, encoding)
+        table = source.Table(path, layout.DIALECT, encoding)
     except source.SourceError as exc:
         raise IngestError(str(exc)) from None
-    with f:  # opened apart so that only opening errors become "cannot read"
-        source_rows = source.Rows(f, layout.DIALECT, path)
-        rows = _rows(source_rows, path)
-        first = next(rows, None)
-        if first is None:
-            return summary
-        try:
-            index, header = layout.columns(first[1], f"{path} line {first[0]}")
-        except Refused as exc:
-            raise IngestError(str(exc)) from None
-        convert = layout.converter(index, actors, known)
-        keep = _selector(layout, index, filters, actors)
-        width = len(first[1])
-        batch: list[Event] = []
-        read = skipped = filtered = 0  # counted in locals, for speed, put in the summary last
-        pending = [] if header else [first]
-        if keep is not None:  # the reader judges the rows after the first as it meets them
-            source_rows.prefilter(keep, keep.reach)
-            if pending and not keep(first[1]):
-                pending, read, filtered = [], 1, 1
-        for line, fields in chain(pending, rows):
+    if table.first is None:
+        return summary
+    try:
+        index, header = layout.columns(table.first, f"{path} line 1")
+    except Refused as exc:
+        raise IngestError(str(exc)) from None
+    # Only the columns the layout reads are parsed; the converter and the filter know them by
+    # their place among those.
+    wanted = sorted(set(index.values()))
+    place = {column: k for k, column in enumerate(wanted)}
+    index = {name: place[column] for name, column in index.items()}
+    convert = layout.converter(index, actors, known)
+    keep = None if filters is None or not filters.any else layout.selector(index, filters, actors)
+    importer = _Importer(store, stream, summary, table, batch_size, on_refused)
+    try:
+        for block in table.blocks(wanted):
+            columns, rows = block.columns, range(block.start, block.start + len(block.columns[0]))
+            if header and block.start == 0:  # the header is read as the first row
+                columns, rows = [column[1:] for column in columns], rows[1:]
+            if keep is not None:
+                inside = keep(columns)
+                outside = len(inside) - int(inside.sum())
+                summary.filtered += outside
+                summary.read += outside
+                columns = [column.filter(inside) for column in columns]
+                rows = [rows[k] for k in np.flatnonzero(inside).tolist()]
+            values = zip(*(column.to_pylist() for column in columns), strict=True)
+            importer.add(rows, values, convert)
+    except source.SourceError as exc:
+        raise IngestError(str(exc)) from None
+    importer.finish()
+    return summary
+
+
+class _Importer:
+    """Rows converted into batches of events, appended as they fill; the rows the reader left
+    out for their width refused in the order of the file, among the others."""
+
+    def __init__(self, store, stream, summary, table, batch_size, on_refused) -> None:
+        self.store, self.stream, self.summary, self.table = store, stream, summary, table
+        self.batch_size, self.on_refused = batch_size, on_refused
+        self.version = store.version(stream)
+        self.batch: list[Event] = []
+        self.misfits_told = 0
+        self.width = len(table.first)
+
+    def add(self, rows: Sequence[int], fields: Iterable[Sequence[str]], convert) -> None:
+        summary, batch, number = self.summary, self.batch, self.table.number
+        read = skipped = 0  # counted in locals, for speed, put in the summary last
+        for row, values in zip(rows, fields, strict=True):
             read += 1
             try:
-                if len(fields) != width:
-                    raise Refused(f"expected {width} columns, got {len(fields)}")
-                event = convert(fields)
+                event = convert(values)
             except (Refused, EventError) as exc:
-                _refuse(summary, line, str(exc), on_refused)
+                line = number(row)
+                self._misfits_before(line)
+                _refuse(summary, line, str(exc), self.on_refused)
                 continue
             if event is None:
                 skipped += 1
                 continue
             batch.append(event)
-            if len(batch) >= batch_size:
-                version = _append(store, stream, batch, version, summary)
-                batch = []
-        _append(store, stream, batch, version, summary)
-        filtered += source_rows.filtered
-        summary.read, summary.skipped, summary.filtered = (
-            read + source_rows.filtered,
-            skipped,
-            filtered,
+            if len(batch) >= self.batch_size:
+                self._append()
+        summary.read += read
+        summary.skipped += skipped
+        if rows:
+            self._misfits_before(number(rows[-1]))
+
+    def finish(self) -> None:
+        self._misfits_before(None)
+        self._append()
+
+    def _misfits_before(self, line: int | None) -> None:
+        misfits = self.table.misfits
+        while self.misfits_told < len(misfits):
+            number, width = misfits[self.misfits_told]
+            if line is not None and number > line:
+                return
+            self.misfits_told += 1
+            self.summary.read += 1
+            reason = f"expected {self.width} columns, got {width}"
+            _refuse(self.summary, number, reason, self.on_refused)
+
+    def _append(self) -> None:
+        if not self.batch:
+            return
+        batch = self.batch
+        # Each event's id is its row's identity (gdelt:<GLOBALEVENTID>, ...): given, not
+        # derived, so it costs no hash, and ids that rise with the file's keep the store's id
+        # index local.
+        self.store.append(
+            self.stream, batch, expected_version=self.version, ids=[identity(e) for e in batch]
         )
-    return summary
-
-
-def _selector(layout: ModuleType, index: dict, filters: Filters | None, actors: ActorTable):
-    """The layout's test of a row against *filters*, or None when nothing is filtered."""
-    if filters is None or not filters.any:
-        return None
-    return layout.selector(index, filters, actors)
-
-
-def _rows(rows: source.Rows, path: str) -> Iterator[tuple[int, list[str]]]:
-    """The (line number, fields) of *rows*, their reading errors as IngestError."""
-    try:
-        yield from rows
-    except source.SourceError as exc:
-        raise IngestError(str(exc)) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a truncated gzip or zip member
-        raise IngestError(f"cannot read {path}: {exc}") from None
+        self.summary.imported += len(batch)
+        self.summary.types.update(map(_type_name, batch))
+        self.version += len(batch)
+        batch.clear()  # in place: `add` holds the list
 
 
 def _refuse(summary: Summary, line: int, reason: str, on_refused) -> None:
@@ -198,17 +231,6 @@ def _refuse(summary: Summary, line: int, reason: str, on_refused) -> None:
 
 
 _type_name = attrgetter("__class__.__name__")
-
-
-def _append(store: EventStore, stream: str, batch: list[Event], version: int, summary) -> int:
-    if not batch:
-        return version
-    # Each event's id is its row's identity (gdelt:<GLOBALEVENTID>, ...): given, not derived,
-    # so it costs no hash, and ids that rise with the file's keep the store's id index local.
-    store.append(stream, batch, expected_version=version, ids=[identity(e) for e in batch])
-    summary.imported += len(batch)
-    summary.types.update(map(_type_name, batch))
-    return version + len(batch)
 
 
 def export_rows(events: Iterable[Event], fmt: str) -> Iterator[dict[str, str]]:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import ISO3, iso3, sanitise
-from simulator.ingest.filters import Filters
+from simulator.ingest.filters import Filters, Keep
 from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, digits
 
@@ -194,38 +194,23 @@ def converter(
     return convert
 
 
-def selector(
-    index: dict[str, int], filters: Filters, actors: ActorTable
-) -> Callable[[list[str]], bool]:
-    """Whether a row is inside *filters* (see `filters`), from its raw fields: event_date
-    (any of the formats read), the root of the code its event type and sub-type get (before
-    a Battles or Explosions row with two actors and a place becomes an `Offensive`, 190),
-    actor1 and actor2 as the converter resolves them, and the country an actor's name names."""
-    i_day, i_type, i_a1 = index["event_date"], index["event_type"], index["actor1"]
-    i_sub, i_a2 = index.get("sub_event_type"), index.get("actor2")
-    days: dict[str, str | None] = {}
+def selector(index: dict[str, int], filters: Filters, actors: ActorTable) -> Keep:
+    """Which rows of a block are inside *filters* (see `filters`), from their raw fields:
+    event_date (any of the formats read), the root of the code its event type and sub-type
+    get (before a Battles or Explosions row with two actors and a place becomes an
+    `Offensive`, 190), actor1 and actor2 as the converter resolves them, and the country an
+    actor's name names."""
 
-    def day(f: list[str]) -> str | None:
-        text = f[i_day].strip()
-        found = days.get(text, days)
-        if found is days:
-            try:
-                found = _day(text).isoformat()
-            except Refused:
-                found = None
-            if len(days) > 100_000:
-                days.clear()
-            days[text] = found
-        return found
+    def day(text: str) -> str | None:
+        try:
+            return _day(text.strip()).isoformat()
+        except Refused:
+            return None
 
-    def root(f: list[str]) -> str | None:
-        kind = f[i_type].strip()
-        sub = "" if i_sub is None else f[i_sub].strip()
+    def root(kind: str, sub: str) -> str | None:
+        kind, sub = kind.strip(), sub.strip()
         code = CODES.get((kind, sub)) or CODES.get((kind, ""))
         return None if code is None else code[:2]
-
-    def keys(f: list[str]) -> list[tuple[str, ...]]:
-        return [(f[i_a1].strip(),), ("" if i_a2 is None else f[i_a2].strip(),)]
 
     def resolve(key: tuple[str, ...]) -> str | None:
         return actors.actor(_names(key[0]), default_actor(key[0]))
@@ -234,9 +219,16 @@ def selector(
         named = default_actor(key[0])
         return named if named in ISO3 else None
 
-    used = (i_day, i_type, i_a1, i_sub, i_a2)
-    reach = max(i for i in used if i is not None) + 1
-    return filter_rows(filters, "%Y-%m-%d", day, root, keys, resolve, country, reach)
+    return filter_rows(
+        filters,
+        "%Y-%m-%d",
+        ((index["event_date"],), day),
+        ((index["event_type"], index.get("sub_event_type")), root),
+        [(index["actor1"],), (index.get("actor2"),)],
+        lambda name: (name.strip(),),
+        resolve,
+        country,
+    )
 
 
 def key(ident: str) -> str:

@@ -14,10 +14,13 @@ Every filter given must hold (they combine with AND); within one, any value may 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator.errors import DiplosimError
 from simulator.ingest.countries import ISO3, normal
@@ -67,58 +70,98 @@ def listed(text: str, upper: bool = False) -> frozenset[str]:
 
 
 Key = tuple[str, ...]
+Piece = tuple[Sequence[int | None], Callable[..., object]]  # columns read, what of their values
+Keep = Callable[[Sequence[pa.Array]], np.ndarray]
 
 
 def selector(
     filters: Filters,
     day_format: str,
-    day: Callable[[list[str]], str | None],
-    root: Callable[[list[str]], str | None],
-    keys: Callable[[list[str]], list[Key]],
+    day: Piece,
+    root: Piece,
+    sides: Sequence[Sequence[int | None]],
+    key: Callable[..., Key],
     resolve: Callable[[Key], str | None],
     country: Callable[[Key], str | None],
-    reach: int,
-) -> Callable[[list[str]], bool]:
-    """Whether a row is inside *filters*, judged from its raw fields by a layout's pieces: its
-    *day* as text (compared with the bounds written in *day_format*; None: unreadable, kept
-    for the mapping to refuse), its CAMEO *root* code
-    (None: unknown, kept for the mapping to refuse), its actors' *keys*, each *resolve*d to
-    an id and to a *country* the way the layout's mapping does (the first two fields of a key
-    are its raw code or name). These read only the first *reach* fields of a row, which the
-    test carries as its `reach`, so a reader may split no further to judge it."""
+) -> Keep:
+    """Which rows of a block (its columns by place) are inside *filters*, judged from their
+    raw fields by a layout's pieces: the *day* as text (compared with the bounds written in
+    *day_format*; None: unreadable, kept for the mapping to refuse), the CAMEO *root* code
+    (None: unknown, kept for the mapping to refuse), and each actor's *key* made of one of the
+    *sides*' fields, *resolve*d to an id and to a *country* the way the layout's mapping does
+    (the first two fields of a key are its raw code or name). A column place None reads as
+    empty. Each piece is worked out once per distinct value in a block, so a filter costs a
+    few array operations a block, whatever its rows."""
     low = "" if filters.start is None else filters.start.strftime(day_format)
     high = "~" if filters.end is None else filters.end.strftime(day_format)  # after any digit
     roots, countries, wanted = filters.root_codes, filters.countries, filters.actors
     wanted_raw = {normal(name) for name in wanted}
-    named: dict[Key, bool] = {}
+    day_columns, day_text = day
+    root_columns, root_code = root
 
-    def names(key: Key) -> bool:
-        found = named.get(key)
-        if found is None:
-            found = resolve(key) in wanted or any(normal(raw) in wanted_raw for raw in key[:2])
-            if len(named) > 100_000:
-                named.clear()
-            named[key] = found
-        return found
+    def in_days(*values: str) -> bool:
+        text = day_text(*values)
+        return text is None or low <= text <= high
 
-    def keep(f: list[str]) -> bool:
-        text = day(f)
-        if text is not None and not low <= text <= high:
-            return False
-        if roots:
-            code = root(f)
-            if code is not None and code not in roots:
-                return False
-        if countries or wanted:
-            present = [key for key in keys(f) if any(key)]
-            if countries and not any(country(key) in countries for key in present):
-                return False
-            if wanted and not any(names(key) for key in present):
-                return False
-        return True
+    def in_roots(*values: str) -> bool:
+        code = root_code(*values)
+        return code is None or code in roots
 
-    keep.reach = reach
+    def of_countries(*values: str) -> bool:
+        found = key(*values)
+        return any(found) and country(found) in countries
+
+    def named(*values: str) -> bool:
+        found = key(*values)
+        return any(found) and (
+            resolve(found) in wanted or any(normal(raw) in wanted_raw for raw in found[:2])
+        )
+
+    tests: list[tuple[Callable[..., bool], list[Sequence[int | None]]]] = []
+    if filters.start is not None or filters.end is not None:
+        tests.append((in_days, [day_columns]))
+    if roots:
+        tests.append((in_roots, [root_columns]))
+    if countries:
+        tests.append((of_countries, list(sides)))
+    if wanted:
+        tests.append((named, list(sides)))
+
+    def keep(columns: Sequence[pa.Array]) -> np.ndarray:
+        rows = len(columns[0])
+        inside = np.ones(rows, dtype=bool)
+        for test, groups in tests:  # a row passes a test when any of its groups does
+            passed = np.zeros(rows, dtype=bool)
+            for group in groups:
+                passed |= per_distinct([_column(columns, i, rows) for i in group], test)
+            inside &= passed
+        return inside
+
     return keep
+
+
+def _column(columns: Sequence[pa.Array], place: int | None, rows: int) -> pa.Array:
+    return pa.nulls(rows, pa.string()).fill_null("") if place is None else columns[place]
+
+
+def per_distinct(arrays: Sequence[pa.Array], test: Callable[..., bool]) -> np.ndarray:
+    """`test(*values)` for each row of the equally long *arrays* of text, as booleans, called
+    once for each distinct combination of values: a block of 20,000 rows holds a few
+    thousand distinct actors and a few hundred days."""
+    combined = np.zeros(len(arrays[0]), dtype=np.int64)  # each row's combination so far
+    combos: list[tuple] = [()]
+    for array in arrays:
+        encoded = pc.dictionary_encode(array)
+        values = encoded.dictionary.to_pylist()
+        pairs = combined * len(values) + encoded.indices.to_numpy()
+        compact = pc.dictionary_encode(pa.array(pairs))  # the pairs that occur, numbered
+        combos = [
+            combos[pair // len(values)] + (values[pair % len(values)],)
+            for pair in compact.dictionary.to_pylist()
+        ]
+        combined = compact.indices.to_numpy().astype(np.int64)
+    results = np.fromiter((test(*combo) for combo in combos), dtype=bool, count=len(combos))
+    return results[combined]
 
 
 def root_codes() -> Callable[[str], str | None]:

@@ -16,7 +16,7 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import ISO3, sanitise
-from simulator.ingest.filters import Filters, root_codes
+from simulator.ingest.filters import Filters, Keep, root_codes
 from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
@@ -204,26 +204,22 @@ def converter(
     return convert
 
 
-def selector(
-    index: dict[str, int], filters: Filters, actors: ActorTable
-) -> Callable[[list[str]], bool]:
-    """Whether a row is inside *filters* (see `filters`), from its raw fields: SQLDATE as
-    text, EventCode's root, and each actor as the converter resolves it."""
-    i_day, i_code = index["SQLDATE"], index["EventCode"]
+def selector(index: dict[str, int], filters: Filters, actors: ActorTable) -> Keep:
+    """Which rows of a block are inside *filters* (see `filters`), from their raw fields:
+    SQLDATE as text, EventCode's root, and each actor as the converter resolves it."""
     sides = [
         tuple(index[f"Actor{n}{field}"] for field in ("Code", "Name", "CountryCode"))
         for n in (1, 2)
     ]
-    root = root_codes()
     return filter_rows(
         filters,
         "%Y%m%d",
-        lambda f: f[i_day],
-        lambda f: root(f[i_code]),
-        lambda f: [tuple(f[i] for i in side) for side in sides],
+        ((index["SQLDATE"],), str),
+        ((index["EventCode"],), root_codes()),
+        sides,
+        lambda *fields: fields,
         lambda key: actors.actor(key[:2], default_actor(*key)),
         lambda key: key[0][:3] if key[0][:3] in ISO3 else key[2],
-        max(i_day, i_code, *sides[0], *sides[1]) + 1,
     )
 
 

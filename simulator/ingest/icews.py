@@ -15,7 +15,7 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import iso3, sanitise
-from simulator.ingest.filters import Filters, root_codes
+from simulator.ingest.filters import Filters, Keep, root_codes
 from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
@@ -151,21 +151,14 @@ def converter(
     return convert
 
 
-def selector(
-    index: dict[str, int], filters: Filters, actors: ActorTable
-) -> Callable[[list[str]], bool]:
-    """Whether a row is inside *filters* (see `filters`), from its raw fields: Event Date as
-    text, CAMEO Code's root, source and target as the converter resolves them."""
+def selector(index: dict[str, int], filters: Filters, actors: ActorTable) -> Keep:
+    """Which rows of a block are inside *filters* (see `filters`), from their raw fields:
+    Event Date as text, CAMEO Code's root, source and target as the converter resolves them."""
     get = index.get
-    i_day, i_code = index["Event Date"], index["CAMEO Code"]
     sides = [
         (index["Source Name"], get("Source Country")),
         (get("Target Name"), get("Target Country")),
     ]
-    root = root_codes()
-
-    def field(f: list[str], i: int | None) -> str:
-        return "" if i is None else f[i].strip()
 
     def country(key: tuple[str, ...]) -> str | None:
         return iso3(key[1]) if key[1] else None
@@ -173,12 +166,12 @@ def selector(
     return filter_rows(
         filters,
         "%Y-%m-%d",
-        lambda f: f[i_day].strip(),
-        lambda f: root(f[i_code]),
-        lambda f: [(field(f, name), field(f, where)) for name, where in sides],
+        ((index["Event Date"],), str.strip),
+        ((index["CAMEO Code"],), root_codes()),
+        sides,
+        lambda *fields: tuple(field.strip() for field in fields),
         lambda key: actors.actor(key[:1], default_actor(*key)),
         country,
-        max(i for i in (i_day, i_code, *sides[0], *sides[1]) if i is not None) + 1,
     )
 
 
