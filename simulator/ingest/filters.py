@@ -119,13 +119,13 @@ def selector(
 
     tests: list[tuple[Callable[..., bool], list[Sequence[int | None]]]] = []
     if filters.start is not None or filters.end is not None:
-        tests.append((in_days, [day_columns]))
+        tests.append((_remembered(in_days), [day_columns]))
     if roots:
-        tests.append((in_roots, [root_columns]))
+        tests.append((_remembered(in_roots), [root_columns]))
     if countries:
-        tests.append((of_countries, list(sides)))
+        tests.append((_remembered(of_countries), list(sides)))
     if wanted:
-        tests.append((named, list(sides)))
+        tests.append((_remembered(named), list(sides)))
 
     def keep(columns: Sequence[pa.Array]) -> np.ndarray:
         rows = len(columns[0])
@@ -140,6 +140,22 @@ def selector(
     return keep
 
 
+def _remembered(test: Callable[..., bool]) -> Callable[..., bool]:
+    """*test*, its answers kept across blocks (up to 100,000 of them): most of a block's actors
+    and days were in the block before."""
+    answers: dict[tuple, bool] = {}
+
+    def remembered(*values: str) -> bool:
+        found = answers.get(values)
+        if found is None:
+            if len(answers) >= 100_000:
+                answers.clear()
+            found = answers[values] = test(*values)
+        return found
+
+    return remembered
+
+
 def _column(columns: Sequence[pa.Array], place: int | None, rows: int) -> pa.Array:
     return pa.nulls(rows, pa.string()).fill_null("") if place is None else columns[place]
 
@@ -148,18 +164,19 @@ def per_distinct(arrays: Sequence[pa.Array], test: Callable[..., bool]) -> np.nd
     """`test(*values)` for each row of the equally long *arrays* of text, as booleans, called
     once for each distinct combination of values: a block of 20,000 rows holds a few
     thousand distinct actors and a few hundred days."""
-    combined = np.zeros(len(arrays[0]), dtype=np.int64)  # each row's combination so far
-    combos: list[tuple] = [()]
-    for array in arrays:
+    encoded = pc.dictionary_encode(arrays[0])
+    combos = [(value,) for value in encoded.dictionary.to_pylist()]
+    combined = encoded.indices.to_numpy()  # each row's combination of the values so far
+    for array in arrays[1:]:
         encoded = pc.dictionary_encode(array)
         values = encoded.dictionary.to_pylist()
-        pairs = combined * len(values) + encoded.indices.to_numpy()
+        pairs = combined.astype(np.int64) * len(values) + encoded.indices.to_numpy()
         compact = pc.dictionary_encode(pa.array(pairs))  # the pairs that occur, numbered
         combos = [
             combos[pair // len(values)] + (values[pair % len(values)],)
             for pair in compact.dictionary.to_pylist()
         ]
-        combined = compact.indices.to_numpy().astype(np.int64)
+        combined = compact.indices.to_numpy()
     results = np.fromiter((test(*combo) for combo in combos), dtype=bool, count=len(combos))
     return results[combined]
 

@@ -177,7 +177,8 @@ class Table:
 
 def _text(column: pa.Array) -> pa.Array:
     """*column* with `NA` (null) as empty and any invalid UTF-8 replaced."""
-    column = pc.fill_null(column, "")
+    if column.null_count:
+        column = pc.fill_null(column, "")
     try:
         column.validate(full=True)
     except pa.ArrowInvalid:
