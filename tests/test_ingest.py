@@ -597,6 +597,56 @@ def test_a_zip_of_several_files_or_a_file_of_no_format_is_refused_on_its_first_l
     assert store.version("s") == 0
 
 
+def _sources(store, stream):
+    return [event.source for event in store.events(stream)]
+
+
+def test_bytes_that_are_not_utf8_are_replaced_and_another_encoding_is_read_when_named(
+    tmp_path, store
+):
+    row = gdelt_line(GLOBALEVENTID="101", SQLDATE="20200927", Actor1Code="AZEGOV",
+                     EventCode="010", SOURCEURL="https://x.example/caf\u00e9")  # fmt: skip
+    path = tmp_path / "latin.csv"
+    path.write_bytes((row + "\n").encode("latin-1"))  # the é as one byte, not UTF-8
+    summary = import_file(str(path), "gdelt", store, "utf8")
+    assert (summary.imported, summary.refused) == (1, 0)
+    assert _sources(store, "utf8") == ["gdelt:101 https://x.example/caf\ufffd"]
+    import_file(str(path), "gdelt", store, "latin", encoding="latin-1")
+    assert _sources(store, "latin") == ["gdelt:101 https://x.example/caf\u00e9"]
+    with pytest.raises(IngestError, match="unknown encoding 'klingon'"):
+        import_file(str(path), "gdelt", store, "x", encoding="klingon")
+
+
+def test_a_quoted_value_may_break_lines_blank_lines_and_crlf_are_no_rows(tmp_path, store):
+    lines = gdelt_sample(58)
+    import_file(write(tmp_path, "plain.csv", lines), "gdelt", store, "plain")
+    text = _as_r_export(lines).replace("Town, Highland", "Town,\nHighland", 1)
+    broken = tmp_path / "broken.csv"
+    broken.write_text(text, encoding="utf-8")
+    summary = import_file(str(broken), "gdelt", store, "broken")
+    assert (summary.read, summary.imported, summary.refused) == (6, 6, 0)
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_bytes(("\r\n\r\n".join(lines) + "\r\n").encode("utf-8"))
+    summary = import_file(str(spaced), "gdelt", store, "spaced")
+    assert (summary.read, summary.imported, summary.refused) == (6, 6, 0)
+    plain = [r[:2] for r in _records(store, "plain")]
+    assert [r[:2] for r in _records(store, "spaced")] == plain
+
+
+def test_a_truncated_gzip_or_an_unclosed_quote_is_reported_in_one_line(tmp_path, store):
+    text = "\n".join(gdelt_sample(58)) + "\n"
+    packed = gzip.compress(text.encode("utf-8"))
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(IngestError, match=r"cannot read .*cut.csv.gz: .*end-of-stream") as caught:
+        import_file(str(cut), "gdelt", store, "cut")
+    assert "\n" not in str(caught.value)
+    unclosed = tmp_path / "unclosed.csv"
+    unclosed.write_text(_as_r_export(gdelt_sample(58)) + '"999,', encoding="utf-8")
+    summary = import_file(str(unclosed), "gdelt", store, "unclosed")
+    assert (summary.imported, summary.refusals) == (6, [(8, "expected 58 columns, got 1")])
+
+
 # --- filters -----------------------------------------------------------------------------------
 
 FILTER_ROWS = 1_000_000
