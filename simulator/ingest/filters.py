@@ -130,11 +130,18 @@ def selector(
     def keep(columns: Sequence[pa.Array]) -> np.ndarray:
         rows = len(columns[0])
         inside = np.ones(rows, dtype=bool)
-        for test, groups in tests:  # a row passes a test when any of its groups does
-            passed = np.zeros(rows, dtype=bool)
-            for group in groups:
-                passed |= per_distinct([_column(columns, i, rows) for i in group], test)
-            inside &= passed
+        places = np.arange(rows)  # the rows still inside
+        for test, groups in tests:  # cheapest first, each on the rows the ones before kept
+            if not len(places):
+                break
+            passed = np.zeros(len(places), dtype=bool)
+            for group in groups:  # a row passes a test when any of its groups does
+                arrays = [_column(columns, i, rows) for i in group]
+                if len(places) < rows:
+                    arrays = [array.take(places) for array in arrays]
+                passed |= per_distinct(arrays, test)
+            inside[places[~passed]] = False
+            places = places[passed]
         return inside
 
     return keep
