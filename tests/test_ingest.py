@@ -744,6 +744,24 @@ def test_filters_that_cannot_be_used_are_refused(filters, message):
         Filters(**filters)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(*[st.sampled_from(["", "a", "b", "ab", "\u00e9"])] * 3), min_size=0, max_size=40
+    )
+)
+def test_a_test_judged_once_per_distinct_combination_judges_every_row_as_one_by_one(rows):
+    import pyarrow as pa
+
+    from simulator.ingest.filters import per_distinct
+
+    def test(x: str, y: str, z: str) -> bool:
+        return (x + y).count("a") > len(z)
+
+    arrays = [pa.array([row[k] for row in rows], pa.string()) for k in range(3)]
+    assert per_distinct(arrays, test).tolist() == [test(*row) for row in rows]
+
+
 def test_a_filtered_tab_file_refuses_a_row_too_short_to_judge_by_its_line(tmp_path, store):
     lines = [*gdelt_sample(58), "107\t20201115\tshort"]
     keep = Filters(start=date(2020, 11, 1))
