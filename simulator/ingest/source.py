@@ -94,6 +94,7 @@ class Table:
     def __init__(self, path: str, dialect: dict, encoding: str) -> None:
         self.path = path
         self.misfits: list[tuple[int, int]] = []
+        self._misfit_numbers: list[int] = []
         try:
             self._encoding = codecs.lookup(encoding).name
         except LookupError:
@@ -115,10 +116,9 @@ class Table:
 
     def number(self, row: int) -> int:
         """The number in the file (from 1, as pyarrow counts) of the *row*-th row read whole."""
-        misfits = [number for number, _ in self.misfits]
         number = row + 1
         while True:  # every misfit numbered up to this row's number comes before it
-            shifted = row + 1 + bisect.bisect_right(misfits, number)
+            shifted = row + 1 + bisect.bisect_right(self._misfit_numbers, number)
             if shifted == number:
                 return number
             number = shifted
@@ -172,6 +172,7 @@ class Table:
 
     def _misfit(self, row: arrow_csv.InvalidRow) -> str:
         self.misfits.append((row.number, row.actual_columns))
+        self._misfit_numbers.append(row.number)  # rising, as the file is read in order
         return "skip"
 
 
