@@ -98,7 +98,7 @@ class Table:
         try:
             self._encoding = codecs.lookup(encoding).name
         except LookupError:
-            raise SourceError(f"unknown encoding {encoding!r}") from None
+            raise SourceError(f"cannot read {path}: unknown encoding {encoding!r}") from None
         with open_binary(path) as f:
             line = self._first_line(f)
         self._dialect = sniffed(line, dialect)
