@@ -90,8 +90,9 @@ def selector(
     (None: unknown, kept for the mapping to refuse), and each actor's *key* made of one of the
     *sides*' fields, *resolve*d to an id and to a *country* the way the layout's mapping does
     (the first two fields of a key are its raw code or name). A column place None reads as
-    empty. Each piece is worked out once per distinct value in a block, so a filter costs a
-    few array operations a block, whatever its rows."""
+    empty. Each test runs once per distinct value in a block (its answers kept for the blocks
+    after), only on the rows the tests before kept; the rows are kept or dropped by array
+    operations."""
     low = "" if filters.start is None else filters.start.strftime(day_format)
     high = "~" if filters.end is None else filters.end.strftime(day_format)  # after any digit
     roots, countries, wanted = filters.root_codes, filters.countries, filters.actors
@@ -171,8 +172,8 @@ def _column(columns: Sequence[pa.Array], place: int | None, rows: int) -> pa.Arr
 
 def per_distinct(arrays: Sequence[pa.Array], test: Callable[..., bool]) -> np.ndarray:
     """`test(*values)` for each row of the equally long *arrays* of text, as booleans, called
-    once for each distinct combination of values: a block of 20,000 rows holds a few
-    thousand distinct actors and a few hundred days."""
+    once for each distinct combination of values: a block of 2,500 GDELT rows holds a few
+    hundred distinct actors and days."""
     encoded = pc.dictionary_encode(arrays[0])
     combos = [(value,) for value in encoded.dictionary.to_pylist()]
     combined = encoded.indices.to_numpy()  # each row's combination of the values so far
