@@ -191,19 +191,10 @@ def per_distinct(arrays: Sequence[pa.Array], test: Callable[..., bool]) -> np.nd
     return results[combined]
 
 
-def root_codes() -> Callable[[str], str | None]:
-    """The root (first two digits) of a raw CAMEO code (leading zeros restored), cached; None
-    for an unknown code."""
-    cache: dict[str, str | None] = {}
-
-    def root(text: str) -> str | None:
-        found = cache.get(text, cache)
-        if found is cache:
-            try:
-                found = cameo_code(text)[:2]
-            except Refused:
-                found = None
-            cache[text] = found
-        return found
-
-    return root
+def root_code(text: str) -> str | None:
+    """The root (first two digits) of a raw CAMEO code (leading zeros restored); None for an
+    unknown code. (A filter remembers its answers, so this is not cached.)"""
+    try:
+        return cameo_code(text)[:2]
+    except Refused:
+        return None

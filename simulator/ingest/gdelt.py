@@ -16,7 +16,7 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import ISO3, sanitise
-from simulator.ingest.filters import Filters, Keep, root_codes
+from simulator.ingest.filters import Filters, Keep, root_code
 from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
@@ -215,7 +215,7 @@ def selector(index: dict[str, int], filters: Filters, actors: ActorTable) -> Kee
         filters,
         "%Y%m%d",
         ((index["SQLDATE"],), str),
-        ((index["EventCode"],), root_codes()),
+        ((index["EventCode"],), root_code),
         sides,
         lambda *fields: fields,
         lambda key: actors.actor(key[:2], default_actor(*key)),

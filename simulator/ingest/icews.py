@@ -15,7 +15,7 @@ from datetime import date
 from simulator import events as ev
 from simulator.ingest.actors import ActorTable
 from simulator.ingest.countries import iso3, sanitise
-from simulator.ingest.filters import Filters, Keep, root_codes
+from simulator.ingest.filters import Filters, Keep, root_code
 from simulator.ingest.filters import selector as filter_rows
 from simulator.ingest.mapping import Refused, actor_pair, build, cameo_code, digits, numeric_key
 
@@ -167,7 +167,7 @@ def selector(index: dict[str, int], filters: Filters, actors: ActorTable) -> Kee
         filters,
         "%Y-%m-%d",
         ((index["Event Date"],), str.strip),
-        ((index["CAMEO Code"],), root_codes()),
+        ((index["CAMEO Code"],), root_code),
         sides,
         lambda *fields: tuple(field.strip() for field in fields),
         lambda key: actors.actor(key[:1], default_actor(*key)),

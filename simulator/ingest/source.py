@@ -20,6 +20,7 @@ import gzip
 import sys
 import zipfile
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from typing import IO, NamedTuple
 
 import pyarrow as pa
@@ -94,7 +95,6 @@ class Table:
     def __init__(self, path: str, dialect: dict, encoding: str) -> None:
         self.path = path
         self.misfits: list[tuple[int, int]] = []
-        self._misfit_numbers: list[int] = []
         try:
             self._encoding = codecs.lookup(encoding).name
         except LookupError:
@@ -118,7 +118,7 @@ class Table:
         """The number in the file (from 1, as pyarrow counts) of the *row*-th row read whole."""
         number = row + 1
         while True:  # every misfit numbered up to this row's number comes before it
-            shifted = row + 1 + bisect.bisect_right(self._misfit_numbers, number)
+            shifted = row + 1 + bisect.bisect_right(self.misfits, number, key=itemgetter(0))
             if shifted == number:
                 return number
             number = shifted
@@ -171,8 +171,7 @@ class Table:
             raise SourceError(f"cannot read {self.path}: {exc}") from None
 
     def _misfit(self, row: arrow_csv.InvalidRow) -> str:
-        self.misfits.append((row.number, row.actual_columns))
-        self._misfit_numbers.append(row.number)  # rising, as the file is read in order
+        self.misfits.append((row.number, row.actual_columns))  # rising: read in order
         return "skip"
 
 
