@@ -661,17 +661,7 @@ def _generated_gdelt(path, rows: int) -> list[tuple[int, str, str, str, str]]:
 
     rng = random.Random(17)
     layout = gdelt.LAYOUTS[58]
-    i_id, i_day, i_code, i_w, i_a1, i_a2 = (
-        layout.index(n)
-        for n in (
-            "GLOBALEVENTID",
-            "SQLDATE",
-            "EventCode",
-            "GoldsteinScale",
-            "Actor1Code",
-            "Actor2Code",
-        )
-    )
+    places = [layout.index(name) for name in gdelt.KEY_COLUMNS]  # id, day, code, weight, actors
     template = [""] * 58
     kept = []
     with open(path, "w", encoding="utf-8") as out:
@@ -686,7 +676,7 @@ def _generated_gdelt(path, rows: int) -> list[tuple[int, str, str, str, str]]:
                 rng.choice(_ACTORS),
                 rng.choice(_ACTORS),
             )
-            for index, value in zip((i_id, i_day, i_code, i_w, i_a1, i_a2), values, strict=True):
+            for index, value in zip(places, values, strict=True):
                 row[index] = value
             out.write("\t".join(row) + "\n")
             kept.append((n + 1, day, values[2], values[4], values[5]))
